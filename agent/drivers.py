@@ -1,0 +1,48 @@
+"""Builds a backend's driver from its configuration and the agent options."""
+
+from django.conf import settings
+
+from agent.models import BackendConfig
+from agent.storage.lvm import LVMConfig, LVMDriver
+from agent.storage.runner import RealRunner, SimulatedRunner
+from agent.storage.simvg import SimulatedVolumeGroup
+from portal.recorder import record_command
+
+
+def data_dir(config: BackendConfig):
+    return settings.AGENT_DATA_DIR / config.host / config.backend_name
+
+
+def ratio(value: str) -> float | str:
+    return value if value == "auto" else float(value)
+
+
+def driver_for(config: BackendConfig) -> LVMDriver:
+    lvm = LVMConfig(
+        volume_group=config.volume_group,
+        lvm_type=config.lvm_type,
+        volume_clear=settings.VOLUME_CLEAR,
+        volume_clear_size=settings.VOLUME_CLEAR_SIZE,
+        reserved_percentage=config.reserved_percentage,
+        max_over_subscription_ratio=ratio(config.max_over_subscription_ratio),
+        volume_backend_name=config.volume_backend_name,
+        backend_availability_zone=config.availability_zone,
+        extra_capabilities=config.extra_capabilities,
+    )
+    if config.runner == "real":
+        runner = RealRunner(sink=record_command)
+    else:
+        vg = SimulatedVolumeGroup(
+            data_dir(config),
+            config.volume_group,
+            config.vg_size_gb,
+            thin_pool=config.lvm_type == "thin",
+        )
+        runner = SimulatedRunner(vg, sink=record_command)
+    return LVMDriver(runner, lvm)
+
+
+def backend_config(host: str) -> BackendConfig:
+    """``host@backend`` (optionally ``#pool``) -> its configuration row."""
+    host_name, _, backend = host.partition("#")[0].partition("@")
+    return BackendConfig.objects.get(host=host_name, backend_name=backend)

@@ -1,0 +1,52 @@
+"""Applies the faults a user has turned on, at the start of an operation."""
+
+import logging
+import os
+import random
+import signal
+import time
+
+from django.db.models import F
+
+from agent.models import Fault
+from volumes.exceptions import CinderError
+
+LOG = logging.getLogger(__name__)
+
+
+class FaultInjected(CinderError):
+    message = "Injected fault on %(backend)s: %(operation)s failed (%(how)s)"
+
+
+def apply(service_host: str, operation: str) -> None:
+    """Delay, crash or fail as the active faults for this backend and operation say."""
+    host, _, backend = service_host.partition("#")[0].partition("@")
+    faults = Fault.objects.filter(
+        active=True, operation=operation, backend__host=host, backend__backend_name=backend
+    )
+    for fault in faults:
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)  # the fault *is* a delay
+        if fault.crash:
+            Fault.objects.filter(id=fault.id).update(hits=F("hits") + 1, active=False)
+            LOG.error("Fault: crashing the worker process during %s on %s", operation, service_host)
+            os.kill(os.getpid(), signal.SIGKILL)
+        if fault.fail_next and _take_one(fault):
+            raise FaultInjected(
+                backend=service_host, operation=operation, how=f"fail next {fault.fail_next}"
+            )
+        if fault.probability and random.random() < fault.probability:
+            Fault.objects.filter(id=fault.id).update(hits=F("hits") + 1)
+            raise FaultInjected(
+                backend=service_host, operation=operation, how=f"probability {fault.probability:g}"
+            )
+
+
+def _take_one(fault: Fault) -> bool:
+    """Decrement ``fail_next`` by compare-and-swap, so N means exactly N failures."""
+    return (
+        Fault.objects.filter(id=fault.id, fail_next__gt=0).update(
+            fail_next=F("fail_next") - 1, hits=F("hits") + 1
+        )
+        == 1
+    )

@@ -1,0 +1,78 @@
+"""cinder-volume's configuration: the backends each agent host serves.
+
+This plays the part of a backend section in cinder.conf; the agent reads its
+own rows at start.
+"""
+
+from django.db import models
+
+
+class BackendConfig(models.Model):
+    RUNNERS = [("simulated", "simulated volume group"), ("real", "real LVM (subprocess)")]
+    LVM_TYPES = [("default", "thick"), ("thin", "thin")]
+
+    host = models.CharField(max_length=255)
+    backend_name = models.CharField(max_length=255, help_text="the cinder.conf section name")
+    volume_backend_name = models.CharField(max_length=255)
+    availability_zone = models.CharField(max_length=255, default="nova")
+    volume_group = models.CharField(max_length=255, default="cinder-volumes")
+    vg_size_gb = models.FloatField(default=100.0, help_text="size of the simulated VG")
+    lvm_type = models.CharField(max_length=16, choices=LVM_TYPES, default="default")
+    runner = models.CharField(max_length=16, choices=RUNNERS, default="simulated")
+    reserved_percentage = models.PositiveSmallIntegerField(default=0)
+    max_over_subscription_ratio = models.CharField(max_length=16, default="20.0")
+    extra_capabilities = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["host", "backend_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["host", "backend_name"], name="one_backend_per_host")
+        ]
+
+    def __str__(self) -> str:
+        return self.service_host
+
+    @property
+    def service_host(self) -> str:
+        """Cinder's ``host@backend``."""
+        return f"{self.host}@{self.backend_name}"
+
+
+class Fault(models.Model):
+    """A fault a user turns on to watch reverts and reschedules happen.
+
+    Faults are per backend and operation; several may be active at once.
+    """
+
+    OPERATIONS = [
+        ("create", "create"),
+        ("delete", "delete"),
+        ("snapshot", "snapshot"),
+        ("report", "capability report"),
+    ]
+
+    backend = models.ForeignKey(BackendConfig, on_delete=models.CASCADE, related_name="faults")
+    operation = models.CharField(max_length=16, choices=OPERATIONS)
+    fail_next = models.PositiveIntegerField(default=0, help_text="fail the next N operations")
+    probability = models.FloatField(default=0.0, help_text="fail each operation with this p")
+    latency_ms = models.PositiveIntegerField(default=0, help_text="added before the operation")
+    crash = models.BooleanField(default=False, help_text="kill the worker process mid-task")
+    active = models.BooleanField(default=True)
+    hits = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["backend", "operation", "id"]
+
+    def __str__(self) -> str:
+        parts = []
+        if self.fail_next:
+            parts.append(f"fail next {self.fail_next}")
+        if self.probability:
+            parts.append(f"fail p={self.probability:g}")
+        if self.latency_ms:
+            parts.append(f"+{self.latency_ms} ms")
+        if self.crash:
+            parts.append("crash")
+        return f"{self.backend} {self.operation}: {', '.join(parts) or 'no effect'}"

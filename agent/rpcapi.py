@@ -1,0 +1,17 @@
+"""How other services reach a cinder-volume backend: casts onto its own queue."""
+
+from portal.queues import cast, volume_queue_name
+
+
+def create_volume(
+    context: dict, host: str, volume_id: str, request_spec: dict, filter_properties: dict
+) -> None:
+    cast(
+        volume_queue_name(host),
+        "agent.manager.create_volume",
+        context=context,
+        host=host,
+        volume_id=volume_id,
+        request_spec=request_spec,
+        filter_properties=filter_properties,
+    )

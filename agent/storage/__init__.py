@@ -1,0 +1,23 @@
+"""The agent's storage layer, free of Django: the LVM driver, command runners, simulated VG."""
+
+from agent.storage.lvm import LVMConfig, LVMDriver, LVMDriverError
+from agent.storage.runner import (
+    CommandNotAllowed,
+    CommandResult,
+    ProcessExecutionError,
+    RealRunner,
+    SimulatedRunner,
+)
+from agent.storage.simvg import SimulatedVolumeGroup
+
+__all__ = [
+    "CommandNotAllowed",
+    "CommandResult",
+    "LVMConfig",
+    "LVMDriver",
+    "LVMDriverError",
+    "ProcessExecutionError",
+    "RealRunner",
+    "SimulatedRunner",
+    "SimulatedVolumeGroup",
+]

@@ -1,0 +1,149 @@
+"""The deployment's own records: projects, services, and every flow run.
+
+FlowRun/TaskRun rows are written only by :mod:`portal.recorder`; pages render
+from them, so a reload (or a replay) shows exactly what happened.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def keystone_id() -> str:
+    """Keystone-style ids: 32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+class Project(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=keystone_id, editable=False)
+    name = models.CharField(max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    ROLES = [("member", "member"), ("admin", "admin")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=ROLES, default="member")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class Service(models.Model):
+    """A running service, as Cinder's services table: who is alive, and where.
+
+    Each service writes its own row (heartbeats); the scheduler and /healthz
+    read them. ``host`` is ``host@backend`` for volume services.
+    """
+
+    BINARIES = [("cinder-scheduler", "cinder-scheduler"), ("cinder-volume", "cinder-volume")]
+
+    binary = models.CharField(max_length=32, choices=BINARIES)
+    host = models.CharField(max_length=255)
+    availability_zone = models.CharField(max_length=255, default="nova")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    disabled = models.BooleanField(default=False)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    host_stats = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["binary", "host"], name="one_service_per_host")
+        ]
+        ordering = ["binary", "host"]
+
+    def __str__(self) -> str:
+        return f"{self.binary} {self.host}"
+
+    def heartbeat_age(self, now=None) -> float | None:
+        if self.heartbeat_at is None:
+            return None
+        return ((now or timezone.now()) - self.heartbeat_at).total_seconds()
+
+    def is_up(self, now=None) -> bool:
+        age = self.heartbeat_age(now)
+        return age is not None and age <= settings.SERVICE_DOWN_TIME
+
+
+class FlowRun(models.Model):
+    """One run of one taskflow flow for one volume (an attempt, for reschedules)."""
+
+    FLOWS = [("api", "API"), ("scheduler", "Scheduler"), ("manager", "Volume manager")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    volume_id = models.UUIDField(db_index=True)
+    project_id = models.CharField(max_length=32, db_index=True)
+    flow = models.CharField(max_length=16, choices=FLOWS)
+    flow_name = models.CharField(max_length=64)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    host = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, default="PENDING")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["volume_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.flow_name} #{self.attempt} ({self.state})"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+
+class TaskRun(models.Model):
+    """One task of a FlowRun, with its taskflow state and what it did."""
+
+    flow_run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="tasks")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=64, help_text="the task class name")
+    atom_name = models.CharField(max_length=255, help_text="taskflow's name, as Cinder's")
+    state = models.CharField(max_length=16, default="PENDING")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    revert_started_at = models.DateTimeField(null=True, blank=True)
+    revert_ended_at = models.DateTimeField(null=True, blank=True)
+    inputs = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    commands = models.JSONField(default=list, blank=True)
+    history = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["flow_run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow_run", "name"], name="one_task_row_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    @property
+    def duration(self) -> float | None:
+        end = self.ended_at
+        if self.started_at and end:
+            return (end - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,42 @@
+"""RQ queues for the casts between services.
+
+Queues are made by name (a backend's queue ``volume.<host>@<backend>`` is not
+known in advance) and honour django-rq's ``on_db_commit`` mode: a cast made
+inside a transaction is enqueued only when that transaction commits.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django_rq.queues import DjangoRQ
+from redis import Redis
+from rq import Queue
+
+SCHEDULER_QUEUE = "scheduler"
+
+
+@cache
+def redis_connection() -> Redis:
+    return Redis.from_url(settings.REDIS_URL)
+
+
+class CastQueue(DjangoRQ):
+    def original_enqueue_call(self, *args, **kwargs):
+        # django-rq looks the queue's result TTL up in RQ_QUEUES, which only
+        # lists static queues; backend queues are dynamic.
+        return Queue.enqueue_call(self, *args, **kwargs)
+
+
+def get_queue(name: str) -> CastQueue:
+    return CastQueue(name, connection=redis_connection(), default_timeout=600)
+
+
+def volume_queue_name(host: str) -> str:
+    """``host@backend`` (or ``host@backend#pool``) -> ``volume.host@backend``."""
+    return f"volume.{host.partition('#')[0]}"
+
+
+def cast(queue_name: str, func: str, *, job_timeout: int = 600, **kwargs) -> None:
+    get_queue(queue_name).enqueue_call(
+        func, kwargs=kwargs, timeout=job_timeout, result_ttl=3600, failure_ttl=7 * 86400
+    )

@@ -1,0 +1,113 @@
+"""What every long-running service shares: a forking RQ worker and periodic loops.
+
+A service process (the scheduler, an agent) is one RQ worker serving its
+queues, plus a thread running its periodic tasks (heartbeats, reports,
+reservation expiry). Jobs run in a forked work horse, so a crash in a job
+cannot take the service down.
+"""
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.utils import timezone
+from rq import Queue, Worker
+
+from portal.models import Service
+from portal.queues import redis_connection
+
+LOG = logging.getLogger(__name__)
+
+
+class DjangoWorker(Worker):
+    def execute_job(self, job, queue):
+        # The horse must not share the parent's database connection.
+        connections.close_all()
+        return super().execute_job(job, queue)
+
+
+@dataclass
+class Periodic:
+    name: str
+    interval: float
+    func: Callable[[], None]
+    last: float = float("-inf")
+
+
+class PeriodicLoop(threading.Thread):
+    """Runs each periodic task when due, until stopped.
+
+    1. Wake every half second (or at the next task due, if sooner).
+    2. Run each task whose interval has passed; a failing task is logged and
+       tried again at its next interval.
+    3. Close stale database connections after each round.
+    """
+
+    def __init__(self, tasks: list[Periodic]):
+        super().__init__(name="periodic", daemon=True)
+        self.tasks = tasks
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        import time
+
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            for task in self.tasks:
+                if now - task.last >= task.interval:
+                    task.last = now
+                    try:
+                        task.func()
+                    except Exception:
+                        LOG.exception("Periodic task %s failed", task.name)
+            close_old_connections()
+            self.stopping.wait(0.5)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def host_stats() -> dict:
+    """The host's CPU, memory and data-directory disk, for the pools page."""
+    disk = psutil.disk_usage(str(settings.VAR_DIR))
+    memory = psutil.virtual_memory()
+    return {
+        "hostname": socket.gethostname(),
+        "cpu_percent": psutil.cpu_percent(interval=None),
+        "cpu_count": psutil.cpu_count(),
+        "load_avg": list(psutil.getloadavg()),
+        "memory_percent": memory.percent,
+        "memory_total_gb": round(memory.total / 2**30, 1),
+        "disk_percent": disk.percent,
+        "disk_free_gb": round(disk.free / 2**30, 1),
+    }
+
+
+def heartbeat(binary: str, host: str, stats: dict | None = None) -> None:
+    values = {"heartbeat_at": timezone.now()}
+    if stats is not None:
+        values["host_stats"] = stats
+    Service.objects.filter(binary=binary, host=host).update(**values)
+
+
+def run_worker(queue_names: list[str], periodic: list[Periodic], name: str) -> None:
+    """Serve the queues until SIGINT/SIGTERM (RQ's warm shutdown), with the loops running."""
+    connection = redis_connection()
+    queues = [Queue(q, connection=connection) for q in queue_names]
+    loop = PeriodicLoop(periodic)
+    loop.start()
+    try:
+        worker = DjangoWorker(
+            queues,
+            connection=connection,
+            name=f"{name}.{socket.gethostname()}.{psutil.Process().pid}",
+        )
+        worker.work(logging_level=settings.RQ_LOG_LEVEL, with_scheduler=False)
+    finally:
+        loop.stop()
+        loop.join(timeout=5)

@@ -1,0 +1,184 @@
+"""Cinderlab settings, read from the environment with working defaults.
+
+Everything a deployment changes is an environment variable (see README):
+``DATABASE_URL``, ``REDIS_URL``, ``CINDERLAB_AUTH`` and the scheduler and
+agent options under Cinder's own names.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from portal.env import envbool, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Relative CINDERLAB_VAR paths are taken from the project folder (tests use var/test).
+VAR_DIR = (BASE_DIR / envstr("CINDERLAB_VAR", "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """A key from the environment, else one generated once and kept under var/."""
+    key = envstr("CINDERLAB_SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("CINDERLAB_DEBUG", False)
+ALLOWED_HOSTS = envlist("CINDERLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = envlist("CINDERLAB_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_rq",
+    "django_htmx",
+    "portal",
+    "volumes",
+    "scheduler",
+    "agent",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+ASGI_APPLICATION = "portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite under var/ by default; DATABASE_URL switches to PostgreSQL.
+# WAL plus IMMEDIATE transactions let the web process, the scheduler worker
+# and the agents write the same file without "database is locked" surprises.
+_SQLITE_DEFAULT = f"sqlite:///{VAR_DIR / 'cinderlab.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(envstr("DATABASE_URL", _SQLITE_DEFAULT))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # Tests run real worker processes, so the test database must be a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+
+# Redis carries the RQ casts and the channel layer. Unset REDIS_URL means the
+# embedded server that `make run` (and the test suite) start under var/.
+EMBEDDED_REDIS = not envstr("REDIS_URL")
+REDIS_URL = envstr("REDIS_URL") or f"unix://{VAR_DIR / 'redis' / 'redis.sock'}"
+
+RQ_QUEUES = {
+    "scheduler": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+RQ_LOG_LEVEL = envstr("CINDERLAB_RQ_LOG_LEVEL", "WARNING")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py 8 defaults socket_timeout to 5 s, which kills idle
+            # channels_redis readers (runtime-notes C2); None restores blocking.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": envstr("CINDERLAB_CHANNEL_PREFIX", "cinderlab"),
+            "capacity": envint("CINDERLAB_CHANNEL_CAPACITY", 100),
+        },
+    }
+}
+
+CINDERLAB_AUTH = envstr("CINDERLAB_AUTH", "keystone")
+if CINDERLAB_AUTH not in ("keystone", "noauth"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CINDERLAB_AUTH must be 'keystone' or 'noauth'")
+
+# Cinder's options, under Cinder's names and defaults.
+SCHEDULER_DEFAULT_FILTERS = envlist(
+    "SCHEDULER_DEFAULT_FILTERS",
+    ["AvailabilityZoneFilter", "CapacityFilter", "CapabilitiesFilter"],
+)
+SCHEDULER_DEFAULT_WEIGHERS = envlist("SCHEDULER_DEFAULT_WEIGHERS", ["CapacityWeigher"])
+SCHEDULER_MAX_ATTEMPTS = envint("SCHEDULER_MAX_ATTEMPTS", 3)
+CAPACITY_WEIGHT_MULTIPLIER = envfloat("CAPACITY_WEIGHT_MULTIPLIER", 1.0)
+ALLOCATED_CAPACITY_WEIGHT_MULTIPLIER = envfloat("ALLOCATED_CAPACITY_WEIGHT_MULTIPLIER", -1.0)
+VOLUME_NUMBER_MULTIPLIER = envfloat("VOLUME_NUMBER_MULTIPLIER", -1.0)
+GOODNESS_WEIGHT_MULTIPLIER = envfloat("GOODNESS_WEIGHT_MULTIPLIER", 1.0)
+MAX_OVER_SUBSCRIPTION_RATIO = envstr("MAX_OVER_SUBSCRIPTION_RATIO", "20.0")
+RESERVED_PERCENTAGE = envint("RESERVED_PERCENTAGE", 0)
+SERVICE_DOWN_TIME = envint("SERVICE_DOWN_TIME", 60)
+REPORT_INTERVAL = envint("REPORT_INTERVAL", 10)
+BACKEND_STATS_POLLING_INTERVAL = envint("BACKEND_STATS_POLLING_INTERVAL", 60)
+RESERVATION_EXPIRE = envint("RESERVATION_EXPIRE", 86400)
+RESERVATION_CLEAN_INTERVAL = envint("RESERVATION_CLEAN_INTERVAL", RESERVATION_EXPIRE)
+DEFAULT_AVAILABILITY_ZONE = envstr("DEFAULT_AVAILABILITY_ZONE", "nova")
+DEFAULT_VOLUME_TYPE = envstr("DEFAULT_VOLUME_TYPE", "__DEFAULT__")
+
+# Agent options.
+VOLUME_CLEAR = envstr("VOLUME_CLEAR", "zero")
+VOLUME_CLEAR_SIZE = envint("VOLUME_CLEAR_SIZE", 0)
+AGENT_DATA_DIR = Path(envstr("CINDERLAB_AGENT_DATA", str(VAR_DIR / "agents")))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("CINDERLAB_LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}

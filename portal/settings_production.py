@@ -1,0 +1,23 @@
+"""Production settings: the defaults plus everything `check --deploy` asks for.
+
+Use with ``DJANGO_SETTINGS_MODULE=portal.settings_production`` behind a TLS
+proxy; ``CINDERLAB_SECRET_KEY`` must then be set.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import envint, envstr
+from portal.settings import *  # noqa: F403
+
+if not envstr("CINDERLAB_SECRET_KEY"):
+    raise ImproperlyConfigured("CINDERLAB_SECRET_KEY must be set in production")
+
+DEBUG = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = True
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = envint("CINDERLAB_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

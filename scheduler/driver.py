@@ -1,0 +1,101 @@
+"""FilterScheduler: Cinder's retry bookkeeping around the pure decision core."""
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from scheduler import host_manager
+from scheduler.decision import Options, Request, decide
+from scheduler.models import DecisionTrace
+from volumes.exceptions import NoValidBackend
+from volumes.models import Volume
+
+LOG = logging.getLogger(__name__)
+
+
+def options() -> Options:
+    return Options(
+        filters=list(settings.SCHEDULER_DEFAULT_FILTERS),
+        weighers=list(settings.SCHEDULER_DEFAULT_WEIGHERS),
+        capacity_weight_multiplier=settings.CAPACITY_WEIGHT_MULTIPLIER,
+        allocated_capacity_weight_multiplier=settings.ALLOCATED_CAPACITY_WEIGHT_MULTIPLIER,
+        volume_number_multiplier=settings.VOLUME_NUMBER_MULTIPLIER,
+        goodness_weight_multiplier=settings.GOODNESS_WEIGHT_MULTIPLIER,
+        trace=True,
+    )
+
+
+def populate_retry(filter_properties: dict, volume_id: str) -> dict | None:
+    """Count this attempt; past ``scheduler_max_attempts`` there is no valid backend."""
+    max_attempts = settings.SCHEDULER_MAX_ATTEMPTS
+    retry = filter_properties.pop("retry", None)
+    if max_attempts == 1:
+        return None  # rescheduling disabled
+    if retry is None:
+        retry = {"num_attempts": 1, "backends": [], "hosts": []}
+    else:
+        retry["num_attempts"] += 1
+    filter_properties["retry"] = retry
+    exc = retry.pop("exc", None)
+    if exc:
+        last = retry["backends"][-1] if retry["backends"] else "?"
+        LOG.warning("Error scheduling %s from last vol-service: %s : %s", volume_id, last, exc)
+    if retry["num_attempts"] > max_attempts:
+        raise NoValidBackend(
+            reason=f"Exceeded max scheduling attempts {max_attempts} for resource {volume_id}"
+        )
+    return retry
+
+
+def attempt_number(filter_properties: dict) -> int:
+    retry = filter_properties.get("retry") or {}
+    return retry.get("num_attempts", 0) + 1
+
+
+def schedule_create_volume(request_spec: dict, filter_properties: dict) -> str:
+    """Choose a pool, record why, consume it virtually; returns ``host@backend#pool``."""
+    volume_id = request_spec["volume_id"]
+    size = int(request_spec["volume_properties"]["size"])
+    previous = (filter_properties.get("retry") or {}).get("backends") or []
+    if previous:
+        # Give the capacity consumed by the failed attempt back (Cinder does the same).
+        host_manager.consume(previous[-1], -size)
+    retry = populate_retry(filter_properties, volume_id)
+    attempt = retry["num_attempts"] if retry else 1
+    pools, excluded = host_manager.pool_states()
+    zones = request_spec.get("availability_zones") or []
+    req = Request(
+        size=size,
+        extra_specs=(request_spec.get("volume_type") or {}).get("extra_specs") or {},
+        availability_zone=zones[0] if len(zones) == 1 else None,
+        retry=retry,
+        volume_id=volume_id,
+    )
+    decision = decide(pools, req, options())
+    record = decision.to_json()
+    if excluded:
+        record["excluded"] = excluded
+    DecisionTrace.objects.create(
+        volume_id=volume_id,
+        attempt=attempt,
+        request={"size": size, "extra_specs": req.extra_specs, "availability_zones": zones},
+        decision=record,
+        chosen=decision.chosen or "",
+    )
+    if decision.chosen is None:
+        total = len(pools) + len(excluded)
+        reason = decision.reason or f"No pool passed the filters ({total} known)."
+        raise NoValidBackend(reason=reason.removeprefix("No valid backend was found. "))
+    host_manager.consume(decision.chosen, size)
+    if retry is not None:
+        retry["backends"].append(decision.chosen)
+        retry["hosts"].append(decision.chosen)
+    chosen_zone = next(p.availability_zone for p in pools if p.name == decision.chosen)
+    Volume.objects.filter(id=volume_id).update(
+        host=decision.chosen,
+        scheduled_at=timezone.now(),
+        availability_zone=chosen_zone,
+        updated_at=timezone.now(),
+    )
+    return decision.chosen

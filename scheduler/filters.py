@@ -1,0 +1,744 @@
+"""Cinder's backend filters, each answering "can this pool take this volume?" with a reason.
+
+A filter has a ``name`` and one method, ``backend_passes(pool, req) -> Verdict``.
+Filters are built per decision (as Cinder instantiates ``filter_cls()`` per run),
+so a filter may prepare per-request work once: it remembers the last request it
+saw and only re-prepares when a different request object arrives.
+
+Passing verdicts are a shared constant and failure reasons are only formatted
+when tracing, because this runs for every pool on every decision.
+
+The capacity maths (Cinder's ``sched_utils`` and ``PoolState`` defaults) lives
+here too, as ``pool_capacity``, since the CapacityWeigher must use exactly the
+figures the CapacityFilter used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from math import inf
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from scheduler import evaluator, extra_specs_ops
+
+if TYPE_CHECKING:
+    from scheduler.decision import Options, PoolState, Request
+
+#: cinder.conf ``max_over_subscription_ratio`` (a StrOpt: a number or "auto").
+DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO = "20.0"
+#: Ratio used for a pool reporting "auto" before anything is provisioned on it.
+INITIAL_AUTO_MOSR = 20.0
+INFINITE_UNKNOWN = ("infinite", "unknown")
+
+#: Protocols Cinder expands to all their spellings before matching.
+PROTOCOL_VARIANTS: dict[str, list[str]] = {
+    spelling: variants
+    for variants in (
+        ["iSCSI", "iscsi"],
+        ["FC", "fibre_channel", "fc"],
+        ["NFS", "nfs"],
+        ["NVMe-oF", "NVMeOF", "nvmeof"],
+    )
+    for spelling in variants
+}
+
+
+def protocol_variants(protocol: Any) -> Any:
+    """Cinder's ``get_storage_protocol_variants``: 'iscsi' -> ['iSCSI', 'iscsi']."""
+    if isinstance(protocol, str):
+        return PROTOCOL_VARIANTS.get(protocol, protocol)
+    return protocol
+
+
+def fmt(value: Any) -> str:
+    """A number as a person would write it: 95, 3.2, 0.25 (no float noise)."""
+    if value.__class__ is float:
+        if value.is_integer() and -1e15 < value < 1e15:
+            return f"{value:.0f}"
+        if value != value or value in (math.inf, -math.inf):
+            return str(value)
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+class Verdict:
+    """A filter's answer for one pool; truthy when the pool passes."""
+
+    __slots__ = ("passed", "reason")
+
+    def __init__(self, passed: bool, reason: str = "") -> None:
+        self.passed = passed
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return self.passed == other.passed and self.reason == other.reason
+
+    def __hash__(self) -> int:
+        return hash((self.passed, self.reason))
+
+    def __repr__(self) -> str:
+        word = "pass" if self.passed else "fail"
+        return f"Verdict({word}, {self.reason!r})" if self.reason else f"Verdict({word})"
+
+
+PASS = Verdict(True)
+FAIL = Verdict(False)  # what every failure looks like when tracing is off
+
+
+# --- capacity maths ---------------------------------------------------------------
+
+
+class Capacity(NamedTuple):
+    """A pool's capacity figures for one kind of request: Cinder's capacity factors.
+
+    ``state`` is "ok"; "no_total" (total <= 0, figures still computed);
+    "free_unset" (free_capacity_gb is None); "free_unbounded" or
+    "total_unbounded" ('infinite'/'unknown' reported); or "invalid" (a figure
+    is not a number; ``problem`` says which).
+    """
+
+    state: str
+    thin: bool  # thin maths: thin requested and the pool supports thin provisioning
+    total: Any  # as reported
+    free: Any  # as reported
+    provisioned: float  # provisioned_capacity_gb, defaulting to allocated_capacity_gb
+    reserved_percentage: float
+    reserved: float  # floor(total × reserved% / 100)
+    mosr: float  # the pool's max_over_subscription_ratio (1.0 without thin support)
+    total_available: float  # (total − reserved) [× mosr when thin], rounded to 2
+    virtual_free: float  # thin: total_available − provisioned; thick: also ≤ free
+    problem: str = ""
+
+    def explain(self) -> str:
+        """The arithmetic behind ``virtual_free``, for reasons and tooltips."""
+        base = f"({fmt(self.total)} − {fmt(self.reserved)} reserved)"
+        if self.thin:
+            return (
+                f"{fmt(self.virtual_free)} GiB = {base} × {fmt(self.mosr)}"
+                f" − {fmt(self.provisioned)} provisioned"
+            )
+        return (
+            f"{fmt(self.virtual_free)} GiB = min(free {fmt(self.free)},"
+            f" {base} − {fmt(self.provisioned)} provisioned)"
+        )
+
+
+def _number(value: Any, field: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field} {value!r} is not a number") from None
+
+
+def _ratio(reported: Any, global_mosr: str, total: float, free: Any, provisioned: Any) -> float:
+    """Cinder's ``calculate_max_over_subscription_ratio`` for a thin-capable pool."""
+    ratio = reported or global_mosr  # a reported 0 or "" falls back to the option
+    if ratio == "auto":
+        if provisioned == 0:
+            return INITIAL_AUTO_MOSR
+        used = total - free
+        if used + 1 == 0:
+            raise ValueError("auto max_over_subscription_ratio divides by zero")
+        return 1 + float(provisioned) / (used + 1)
+    try:
+        return float(ratio)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"max_over_subscription_ratio {ratio!r} is not a number or 'auto'"
+        ) from None
+
+
+def round2(x: float) -> float:
+    """Exactly ``round(x, 2)`` (which Cinder applies to every capacity factor), faster.
+
+    ``round(x, 2)`` goes through a decimal conversion. Away from a .005 tie,
+    rounding ``x × 100`` to an integer picks the same hundredth, and dividing
+    by 100 gives the same nearest float; near a tie, or for huge values, defer
+    to ``round``. tests/scheduler/test_properties.py checks the equivalence.
+    """
+    y = x * 100.0
+    if -1e12 < y < 1e12:
+        k = round(y)
+        if -0.4999 < y - k < 0.4999:
+            return k / 100
+    return round(x, 2)
+
+
+_RATIO_MEMO: dict[str, float] = {}  # "20.0" -> 20.0: reports repeat a handful of spellings
+
+
+def pool_capacity(caps: dict[str, Any], thin_requested: bool, global_mosr: str) -> tuple[Any, ...]:
+    """``Capacity`` fields (as a plain tuple, for speed) for one pool and request kind.
+
+    Defaults follow Cinder's PoolState: 0 for total, free and allocated;
+    provisioned falls back to allocated. A complete report of plain numbers
+    takes the inlined fast path; missing keys go through ``_with_defaults`` and
+    text, None or junk through ``_unusual``.
+    """
+    try:
+        total = caps["total_capacity_gb"]
+        free = caps["free_capacity_gb"]
+        provisioned = caps["provisioned_capacity_gb"]
+        reserved_pct = caps["reserved_percentage"]
+        thin_support = caps["thin_provisioning_support"]
+    except KeyError:
+        return _with_defaults(caps, thin_requested, global_mosr)
+    if provisioned is None:
+        return _with_defaults(caps, thin_requested, global_mosr)
+    thin = True if thin_requested and thin_support else False
+    if free is None or free.__class__ is str or total.__class__ is str:
+        return _unusual(caps, total, free, provisioned, reserved_pct, thin, global_mosr)
+    try:
+        if thin_support:
+            ratio = caps.get("max_over_subscription_ratio") or global_mosr
+            if ratio.__class__ is float:
+                mosr = ratio
+            else:
+                mosr = _RATIO_MEMO.get(ratio) if ratio.__class__ is str else None
+                if mosr is None:
+                    mosr = _ratio(ratio, global_mosr, total, free, provisioned)
+                    if ratio.__class__ is str and ratio != "auto" and len(_RATIO_MEMO) < 256:
+                        _RATIO_MEMO[ratio] = mosr
+        else:
+            mosr = 1.0
+
+        # sched_utils.calculate_capacity_factors, in Cinder's operation order:
+        # the percentage is divided first, and floor() makes that order visible.
+        total = float(total)
+        reserved = math.floor(total * (reserved_pct / 100))
+        available = total - reserved
+        # round2() inlined below: this runs for every pool on every decision.
+        if thin:
+            total_available = available * mosr
+            virtual_free = total_available - provisioned
+            y = total_available * 100.0
+            if -1e12 < y < 1e12 and -0.4999 < y - (k := round(y)) < 0.4999:
+                total_available = k / 100
+            else:
+                total_available = round(total_available, 2)
+        else:
+            total_available = available
+            virtual_free = available - provisioned
+            if free < virtual_free:
+                virtual_free = free
+        y = virtual_free * 100.0
+        if -1e12 < y < 1e12 and -0.4999 < y - (k := round(y)) < 0.4999:
+            virtual_free = k / 100
+        else:
+            virtual_free = round(virtual_free, 2)
+    except TypeError:  # a figure of the wrong type: convert it or say what is wrong
+        return _unusual(caps, total, free, provisioned, reserved_pct, thin, global_mosr)
+    except ValueError as exc:  # a max_over_subscription_ratio that is not a number
+        return _invalid(total, free, provisioned, reserved_pct, thin, str(exc))
+    return (
+        "ok" if total > 0 else "no_total",
+        thin,
+        total,
+        free,
+        provisioned,
+        reserved_pct,
+        reserved,
+        mosr,
+        total_available,
+        virtual_free,
+        "",
+    )
+
+
+def _with_defaults(caps: dict[str, Any], thin_requested: bool, global_mosr: str) -> tuple[Any, ...]:
+    """Fill in Cinder's PoolState defaults for keys a report left out."""
+    filled = {
+        "total_capacity_gb": 0,
+        "free_capacity_gb": 0,
+        "reserved_percentage": 0,
+        "thin_provisioning_support": False,
+        **caps,
+    }
+    if filled.get("provisioned_capacity_gb") is None:
+        filled["provisioned_capacity_gb"] = caps.get("allocated_capacity_gb", 0) or 0
+    return pool_capacity(filled, thin_requested, global_mosr)
+
+
+def _invalid(
+    total: Any, free: Any, provisioned: Any, reserved_pct: Any, thin: bool, problem: str
+) -> tuple[Any, ...]:
+    return ("invalid", thin, total, free, provisioned, reserved_pct, 0.0, 1.0, 0.0, 0.0, problem)
+
+
+def _unusual(
+    caps: dict[str, Any],
+    total: Any,
+    free: Any,
+    provisioned: Any,
+    reserved_pct: Any,
+    thin: bool,
+    global_mosr: str,
+) -> tuple[Any, ...]:
+    """Reports with None, 'infinite'/'unknown', numbers as text, or junk."""
+    state = ""
+    if free is None:
+        state = "free_unset"  # Cinder: "Free capacity not set"
+    elif free in INFINITE_UNKNOWN:
+        state = "free_unbounded"
+    elif total in INFINITE_UNKNOWN:
+        state = "total_unbounded"
+    if state:
+        return (state, thin, total, free, provisioned, reserved_pct, 0.0, 1.0, 0.0, 0.0, "")
+    try:
+        numbers = {
+            "total_capacity_gb": _number(total, "total_capacity_gb"),
+            "free_capacity_gb": _number(free, "free_capacity_gb"),
+            "provisioned_capacity_gb": _number(provisioned, "provisioned_capacity_gb"),
+            "reserved_percentage": _number(reserved_pct, "reserved_percentage"),
+        }
+    except ValueError as exc:
+        return _invalid(total, free, provisioned, reserved_pct, thin, str(exc))
+    return pool_capacity({**caps, **numbers}, thin, global_mosr)
+
+
+def cached_capacity(pool: PoolState, thin: bool, global_mosr: str) -> tuple[Any, ...]:
+    """``pool_capacity`` memoised on the pool, so filter and weigher compute it once.
+
+    The memo is keyed on the capabilities dict object (hence "replace, do not
+    edit, capabilities"), the request kind and the global ratio option. It sits
+    in the instance ``__dict__`` rather than a dataclass field so it never shows
+    up in repr, equality or ``asdict``.
+    """
+    caps = pool.capabilities
+    memo = pool.__dict__.get("_capacity")
+    if memo is not None and memo[0] is caps and memo[1] is thin and memo[2] == global_mosr:
+        return memo[3]
+    figures = pool_capacity(caps, thin, global_mosr)
+    pool.__dict__["_capacity"] = (caps, thin, global_mosr, figures)
+    return figures
+
+
+def wants_thin(extra_specs: dict[str, Any]) -> bool:
+    """Cinder assumes thin unless the type says ``provisioning:type=thick``."""
+    return extra_specs.get("provisioning:type") != "thick"
+
+
+def _has_room(figures: tuple[Any, ...], size: int) -> bool:
+    """The CapacityFilter's test for an "ok" pool (indexes follow ``Capacity``).
+
+    Thin: Cinder first checks (provisioned + size) / total_available against
+    the ratio (total_available already includes the ratio, so this rarely
+    binds), then virtual free >= size. Thick: virtual free >= size.
+    """
+    if figures[0] != "ok":
+        return False
+    if figures[1]:
+        mosr, total_available = figures[7], figures[8]
+        return bool(
+            mosr >= 1
+            and total_available
+            and (figures[4] + size) / total_available <= mosr
+            and figures[9] >= size
+        )
+    return bool(figures[9] >= size)
+
+
+# --- filters -------------------------------------------------------------------------
+
+
+class BackendFilter:
+    """Base: per-decision options, and a hook to prepare per-request state once."""
+
+    name: ClassVar[str] = "BackendFilter"
+
+    def __init__(self, opts: Options | None = None) -> None:
+        self.trace = True if opts is None else opts.trace
+        self.global_mosr = (
+            DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO
+            if opts is None
+            else opts.max_over_subscription_ratio
+        )
+        self._req: Request | None = None
+
+    def _ready(self, req: Request) -> None:
+        if req is not self._req:
+            self._req = req
+            self.prepare(req)
+
+    def prepare(self, req: Request) -> None:
+        """Precompute whatever depends only on the request."""
+
+    def passes_all(self, req: Request) -> bool:
+        """True when this request cannot fail any pool, so the loop can be skipped."""
+        return False
+
+    def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        raise NotImplementedError
+
+    def filter_all(
+        self, pools: list[PoolState], req: Request
+    ) -> tuple[list[PoolState], list[str], dict[str, str]]:
+        """Run over many pools: (kept pools, kept names, {failed pool: reason}).
+
+        Subclasses may override this with an inlined loop for speed; it must
+        give the same answers as ``backend_passes`` pool by pool.
+        """
+        if self.passes_all(req):
+            return list(pools), [pool.name for pool in pools], {}
+        kept: list[PoolState] = []
+        names: list[str] = []
+        failed: dict[str, str] = {}
+        check = self.backend_passes
+        for pool in pools:
+            verdict = check(pool, req)
+            if verdict.passed:
+                kept.append(pool)
+                names.append(pool.name)
+            else:
+                failed[pool.name] = verdict.reason
+        return kept, names, failed
+
+    def fail(self, reason: str) -> Verdict:
+        return Verdict(False, reason) if self.trace else FAIL
+
+
+class AvailabilityZoneFilter(BackendFilter):
+    """Pass pools in the requested zone(s); no zone requested passes everything.
+
+    A type's ``RESKEY:availability_zones`` list (``req.availability_zones``) wins
+    over the volume's single zone, as in Cinder.
+    """
+
+    name = "AvailabilityZoneFilter"
+
+    def prepare(self, req: Request) -> None:
+        zones = req.availability_zones
+        self.zones: frozenset[str] | None = frozenset(zones) if zones else None
+        self.zone = req.availability_zone or None
+
+    def passes_all(self, req: Request) -> bool:
+        self._ready(req)
+        return self.zones is None and self.zone is None
+
+    def filter_all(
+        self, pools: list[PoolState], req: Request
+    ) -> tuple[list[PoolState], list[str], dict[str, str]]:
+        self._ready(req)
+        if self.zones is None and self.zone is None:
+            return list(pools), [pool.name for pool in pools], {}
+        zones = self.zones if self.zones is not None else frozenset((self.zone,))
+        kept = [pool for pool in pools if pool.availability_zone in zones]
+        if len(kept) == len(pools):
+            return kept, [pool.name for pool in kept], {}
+        failed = {
+            pool.name: self.backend_passes(pool, req).reason
+            for pool in pools
+            if pool.availability_zone not in zones
+        }
+        return kept, [pool.name for pool in kept], failed
+
+    def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        self._ready(req)
+        if self.zones is not None:
+            if pool.availability_zone in self.zones:
+                return PASS
+            if not self.trace:
+                return FAIL
+            wanted = ", ".join(sorted(self.zones))
+            return self.fail(f"availability zone {pool.availability_zone!r} not in [{wanted}]")
+        if self.zone is None or pool.availability_zone == self.zone:
+            return PASS
+        if not self.trace:
+            return FAIL
+        return self.fail(
+            f"availability zone {pool.availability_zone!r} is not the requested {self.zone!r}"
+        )
+
+
+class CapacityFilter(BackendFilter):
+    """Cinder's CapacityFilter: room for ``size`` GiB, honouring reserved % and over-subscription.
+
+    Thin (the default unless ``provisioning:type=thick``) on a thin-capable pool:
+    ``(total − floor(total × reserved%)) × ratio − provisioned >= size``; the
+    reported free space is ignored. Thick: the smaller of reported free and
+    ``(total − reserved) − provisioned`` must cover ``size``. Pools reporting
+    free capacity as 'infinite' or 'unknown' always pass (retry is the net).
+    """
+
+    name = "CapacityFilter"
+
+    def prepare(self, req: Request) -> None:
+        self.size = req.size
+        self.thin = wants_thin(req.extra_specs)
+
+    def passes_all(self, req: Request) -> bool:
+        self._ready(req)
+        return self.size == 0  # a manage request takes no new space
+
+    def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        self._ready(req)
+        size = self.size
+        if size == 0:
+            return PASS
+        figures = cached_capacity(pool, self.thin, self.global_mosr)
+        if _has_room(figures, size):
+            return PASS
+        return self._verdict(Capacity._make(figures), size)
+
+    def filter_all(
+        self, pools: list[PoolState], req: Request
+    ) -> tuple[list[PoolState], list[str], dict[str, str]]:
+        # backend_passes with the cache lookup and _has_room inlined: per-pool
+        # calls are most of the cost at 10,000 pools.
+        self._ready(req)
+        size, thin, mosr_option = self.size, self.thin, self.global_mosr
+        if size == 0:
+            return list(pools), [pool.name for pool in pools], {}
+        kept: list[PoolState] = []
+        names: list[str] = []
+        failed: dict[str, str] = {}
+        for pool in pools:
+            caps = pool.capabilities
+            memo = pool.__dict__.get("_capacity")
+            if memo is not None and memo[0] is caps and memo[1] is thin and memo[2] == mosr_option:
+                figures = memo[3]
+            else:
+                figures = cached_capacity(pool, thin, mosr_option)
+            if figures[0] == "ok":
+                if figures[1]:
+                    mosr, total_available = figures[7], figures[8]
+                    room = (
+                        mosr >= 1
+                        and total_available
+                        and (figures[4] + size) / total_available <= mosr
+                        and figures[9] >= size
+                    )
+                else:
+                    room = figures[9] >= size
+                if room:
+                    kept.append(pool)
+                    names.append(pool.name)
+                    continue
+            verdict = self._verdict(Capacity._make(figures), size)
+            if verdict.passed:
+                kept.append(pool)
+                names.append(pool.name)
+            else:
+                failed[pool.name] = verdict.reason
+        return kept, names, failed
+
+    def _verdict(self, cap: Capacity, size: int) -> Verdict:
+        """The slow path: unusual states, and failures with their reasons."""
+        state = cap.state
+        if state == "free_unbounded":
+            return PASS
+        if state == "total_unbounded" and cap.reserved_percentage == 0:
+            return PASS
+        if not self.trace:
+            return FAIL
+        if state == "total_unbounded":
+            return self.fail(
+                f"total capacity is {cap.total!r}, so {fmt(cap.reserved_percentage)}%"
+                " reserved cannot be computed"
+            )
+        if state == "free_unset":
+            return self.fail("free capacity not set: volume node info collection broken")
+        if state == "no_total":
+            return self.fail(f"total capacity is {fmt(cap.total)} GiB")
+        if state == "invalid":
+            return self.fail(f"capacity report unusable: {cap.problem}")
+        if cap.thin:
+            if cap.mosr < 1:
+                return self.fail(
+                    f"invalid max over-subscription ratio {fmt(cap.mosr)} (must be at least 1.0)"
+                )
+            # Cinder divides by a total that already includes the ratio and then
+            # compares with the ratio again, so this check rarely binds; the
+            # virtual-free test is the real one.
+            ratio = (cap.provisioned + size) / cap.total_available if cap.total_available else inf
+            if ratio > cap.mosr:
+                return self.fail(
+                    f"needs {size} GiB; provisioned ratio {ratio:.2f} would exceed max"
+                    f" over-subscription ratio {cap.mosr:.2f} (thin: ({fmt(cap.provisioned)}"
+                    f" provisioned + {size}) / {fmt(cap.total_available)} GiB)"
+                )
+        kind = "thin" if cap.thin else "thick"
+        return self.fail(f"needs {size} GiB; virtual free {cap.explain()} ({kind})")
+
+
+class CapabilitiesFilter(BackendFilter):
+    """Match the volume type's extra specs against the pool's capabilities.
+
+    Unscoped keys and ``capabilities:`` keys are checked; any other scope
+    (``provisioning:``, ``RESKEY:``, vendor prefixes) is ignored. Further ``:``
+    parts walk nested dicts. A missing capability fails; a list capability
+    passes if any element matches. ``storage_protocol`` is compared with all its
+    spellings (iSCSI/iscsi, FC/fibre_channel/fc, ...), as Cinder expands it.
+    """
+
+    name = "CapabilitiesFilter"
+
+    def prepare(self, req: Request) -> None:
+        self.checks: list[tuple[str, str, tuple[str, ...], Any, extra_specs_ops.Matcher]] = []
+        for key, wanted in (req.extra_specs or {}).items():
+            scope = key.split(":")
+            if len(scope) > 1 and scope[0] != "capabilities":
+                continue
+            if scope[0] == "capabilities":
+                del scope[0]
+            matcher = extra_specs_ops.compile_requirement(wanted)
+            self.checks.append((key, ":".join(scope), tuple(scope), wanted, matcher))
+
+    def passes_all(self, req: Request) -> bool:
+        self._ready(req)
+        return not self.checks
+
+    def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        if req is not self._req:
+            self._ready(req)
+        capabilities = pool.capabilities
+        for key, label, path, wanted, matcher in self.checks:
+            value: Any = capabilities
+            try:
+                for part in path:
+                    value = value[part]
+            except (KeyError, TypeError, IndexError):
+                return self.fail(f"capability {label} is not reported (wants {key}={wanted!r})")
+            if path == ("storage_protocol",):
+                value = protocol_variants(value)
+            if isinstance(value, list):
+                if any(matcher(item) for item in value):
+                    continue
+            elif matcher(value):
+                continue
+            return self.fail(f"capability {label} {value!r} does not match {wanted!r}")
+        return PASS
+
+
+class IgnoreAttemptedHostsFilter(BackendFilter):
+    """Skip pools already tried for this volume (Cinder's ``RetryFilter``; not a default).
+
+    ``req.retry`` is Cinder's ``filter_properties['retry']`` for this pass:
+    ``{"num_attempts": n, "backends": [pools tried so far]}`` (``hosts`` is the
+    legacy spelling). Without ``retry`` rescheduling is off and all pools pass.
+    """
+
+    name = "IgnoreAttemptedHostsFilter"
+
+    def prepare(self, req: Request) -> None:
+        retry = req.retry
+        self.attempted: frozenset[str] = frozenset()
+        self.attempt = 0
+        if retry:
+            self.attempted = frozenset(retry.get("backends", retry.get("hosts", [])) or ())
+            self.attempt = int(retry.get("num_attempts", 0) or 0)
+
+    def passes_all(self, req: Request) -> bool:
+        self._ready(req)
+        return not self.attempted
+
+    def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        self._ready(req)
+        if pool.name not in self.attempted:
+            return PASS
+        return self.fail(f"already attempted for this volume (this is attempt {self.attempt})")
+
+
+def function_variables(
+    pool: PoolState, req: Request, protocol: Any = None, **stats_extra: Any
+) -> dict[str, Any]:
+    """The names a filter/goodness function can use: stats, capabilities, extra, volume, qos.
+
+    ``protocol`` pins ``storage_protocol`` to one spelling, as Cinder does when a
+    function mentions it and the backend's protocol has variants.
+    """
+    caps = pool.capabilities
+    reported_protocol = protocol_variants(caps.get("storage_protocol"))
+    if protocol is not None:
+        reported_protocol = protocol
+    capabilities = dict(caps)
+    if "storage_protocol" in caps or protocol is not None:
+        capabilities["storage_protocol"] = reported_protocol
+    stats = {
+        "host": pool.name,
+        "volume_backend_name": caps.get("volume_backend_name"),
+        "vendor_name": caps.get("vendor_name"),
+        "driver_version": caps.get("driver_version"),
+        "storage_protocol": reported_protocol,
+        "QoS_support": caps.get("QoS_support", False),
+        "total_capacity_gb": caps.get("total_capacity_gb", 0),
+        "allocated_capacity_gb": caps.get("allocated_capacity_gb", 0),
+        "free_capacity_gb": caps.get("free_capacity_gb", 0),
+        "reserved_percentage": caps.get("reserved_percentage", 0),
+        "updated": caps.get("timestamp"),
+        **stats_extra,
+    }
+    volume = {
+        "size": req.size,
+        "id": req.volume_id,
+        "availability_zone": req.availability_zone,
+        "status": "creating",
+        "attach_status": "detached",
+    }
+    return {
+        "stats": stats,
+        "capabilities": capabilities,
+        "extra": dict(req.extra_specs or {}),
+        "volume": volume,
+        "qos": {},
+    }
+
+
+def protocol_choices(function: str, caps: dict[str, Any]) -> Iterable[Any]:
+    """One entry per storage_protocol spelling if the function mentions the protocol."""
+    variants = protocol_variants(caps.get("storage_protocol"))
+    if "storage_protocol" in function and isinstance(variants, list):
+        return variants
+    return (None,)
+
+
+class DriverFilter(BackendFilter):
+    """Evaluate the backend's ``filter_function``; none set passes, an error fails."""
+
+    name = "DriverFilter"
+
+    def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        function = pool.capabilities.get("filter_function")
+        if function is None:
+            return PASS
+        function = str(function)
+        problem = ""
+        for protocol in protocol_choices(function, pool.capabilities):
+            variables = function_variables(
+                pool, req, protocol, cluster_name=None, backend_id=pool.name
+            )
+            try:
+                if evaluator.parse(function).evaluate(variables):
+                    return PASS
+            except evaluator.EvaluatorError as exc:
+                problem = f": {exc}"
+        if problem:
+            return self.fail(f"filter_function {function!r} failed{problem}")
+        return self.fail(f"filter_function {function!r} is false")
+
+
+FILTERS: dict[str, type[BackendFilter]] = {
+    cls.name: cls
+    for cls in (
+        AvailabilityZoneFilter,
+        CapacityFilter,
+        CapabilitiesFilter,
+        IgnoreAttemptedHostsFilter,
+        DriverFilter,
+    )
+}
+
+
+def make_filters(names: Iterable[str], opts: Options) -> list[BackendFilter]:
+    """Instantiate filters by class name, as ``scheduler_default_filters`` does."""
+    names = list(names)
+    missing = [name for name in names if name not in FILTERS]
+    if missing:
+        raise ValueError(f"Scheduler Host Filter {', '.join(missing)} could not be found.")
+    return [FILTERS[name](opts) for name in names]

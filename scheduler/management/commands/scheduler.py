@@ -1,0 +1,36 @@
+"""``manage.py scheduler``: cinder-scheduler, serving the ``scheduler`` queue."""
+
+import socket
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from portal.models import Service
+from portal.queues import SCHEDULER_QUEUE
+from portal.services import Periodic, heartbeat, host_stats, run_worker
+from volumes import quota
+
+
+class Command(BaseCommand):
+    help = "Run cinder-scheduler: the scheduler queue's worker plus its periodic tasks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=socket.gethostname())
+
+    def handle(self, *args, host: str, **options):
+        Service.objects.update_or_create(
+            binary="cinder-scheduler", host=host, defaults={"heartbeat_at": timezone.now()}
+        )
+        periodic = [
+            Periodic(
+                "heartbeat",
+                settings.REPORT_INTERVAL,
+                lambda: heartbeat("cinder-scheduler", host, host_stats()),
+            ),
+            Periodic(
+                "clean_expired_reservations", settings.RESERVATION_CLEAN_INTERVAL, quota.expire
+            ),
+        ]
+        self.stdout.write(f"cinder-scheduler on {host}: serving queue '{SCHEDULER_QUEUE}'")
+        run_worker([SCHEDULER_QUEUE], periodic, name="scheduler")

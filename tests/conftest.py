@@ -1,0 +1,161 @@
+"""Shared fixtures: a small named world, real Redis, real workers, a real server.
+
+Tests that need committed data (anything a worker or another connection must
+see) use ``live_db``: the session's test database without a wrapping
+transaction. They never flush it; each makes its own project instead.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from portal.embedded_redis import EmbeddedRedis
+from portal.models import Membership, Project, Service
+from portal.queues import redis_connection
+from scheduler.models import Pool
+from tests.cluster import Processes, free_port
+from tests.waiting import wait_until
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_test_environment, django_db_blocker, django_db_keepdb, django_db_modify_db_settings
+):
+    """Always create the test database: integration tests use it without the db mark.
+
+    (pytest-django creates only the databases that marked tests ask for.)
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0, interactive=False, keepdb=django_db_keepdb, aliases={"default"}
+        )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0, keepdb=django_db_keepdb)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The embedded Redis under var/test (or REDIS_URL's), emptied for the session."""
+    server = EmbeddedRedis(settings.VAR_DIR) if settings.EMBEDDED_REDIS else None
+    started = server.start() if server else False
+    redis_connection().flushdb()
+    yield settings.REDIS_URL
+    if started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded(django_db_setup, django_db_blocker, redis_server):
+    with django_db_blocker.unblock():
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+    return True
+
+
+@pytest.fixture
+def live_db(seeded, django_db_blocker):
+    with django_db_blocker.unblock():
+        yield
+
+
+@dataclass
+class World:
+    project: Project
+    owner: object
+    member: object
+    outsider: object
+
+
+def make_user(name: str, project: Project | None = None, **extra):
+    user = get_user_model().objects.create_user(name, f"{name}@example.invalid", PASSWORD, **extra)
+    if project is not None:
+        Membership.objects.create(user=user, project=project)
+    return user
+
+
+@pytest.fixture
+def world(live_db) -> World:
+    """A fresh project with an owner and a member, and an outsider in another project."""
+    tag = uuid.uuid4().hex[:8]
+    project = Project.objects.create(name=f"p-{tag}")
+    other = Project.objects.create(name=f"other-{tag}")
+    return World(
+        project=project,
+        owner=make_user(f"owner-{tag}", project),
+        member=make_user(f"member-{tag}", project),
+        outsider=make_user(f"outsider-{tag}", other),
+    )
+
+
+@pytest.fixture(scope="session")
+def processes():
+    procs = Processes()
+    yield procs
+    procs.stop_all()
+
+
+def backends_up(hosts: list[str]) -> bool:
+    from django.utils import timezone
+
+    now = timezone.now()
+    services = {s.host: s for s in Service.objects.filter(host__in=hosts)}
+    pools = set(Pool.objects.values_list("host", flat=True))
+    return all(h in services and services[h].is_up(now) and h in pools for h in hosts)
+
+
+@pytest.fixture(scope="session")
+def cloud(seeded, processes, django_db_blocker):
+    """The scheduler and the demo agents, running as real processes."""
+    from agent.models import BackendConfig
+    from agent.service import agent_commands
+
+    with django_db_blocker.unblock():
+        processes.manage("scheduler", "scheduler")
+        for command in agent_commands():
+            processes.manage(f"agent {command[2]}", *command)
+        hosts = [c.service_host for c in BackendConfig.objects.all()]
+        wait_until(lambda: backends_up(hosts), timeout=60, what="agents to report")
+    return processes
+
+
+@pytest.fixture(scope="session")
+def server(cloud):
+    """daphne serving the portal on a free port, as `make run` starts it."""
+    import sys
+    import urllib.request
+
+    port = free_port()
+    cloud.start(
+        "daphne",
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "portal.asgi:application",
+        ],
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True  # 503 is an answer
+        except OSError:
+            return False
+
+    wait_until(answers, timeout=30, what="daphne to answer")
+    return url

@@ -1,0 +1,96 @@
+"""Cinder's exceptions that a user can meet, with Cinder's wording and HTTP codes."""
+
+
+class CinderError(Exception):
+    """Base: ``message`` is a format string filled from the keyword arguments."""
+
+    message = "An unknown exception occurred."
+    code = 500
+    headers: dict[str, str] = {}
+
+    def __init__(self, message: str | None = None, **kwargs):
+        self.kwargs = kwargs
+        super().__init__(message or self.message % kwargs)
+
+    @property
+    def msg(self) -> str:
+        return str(self)
+
+
+class Invalid(CinderError):
+    message = "Unacceptable parameters."
+    code = 400
+
+
+class InvalidInput(Invalid):
+    message = "Invalid input received: %(reason)s"
+
+
+class InvalidVolume(Invalid):
+    message = "Invalid volume: %(reason)s"
+
+
+class InvalidSnapshot(Invalid):
+    message = "Invalid snapshot: %(reason)s"
+
+
+class InvalidAvailabilityZone(Invalid):
+    message = "Availability zone '%(az)s' is invalid."
+
+
+class NotFound(CinderError):
+    message = "Resource could not be found."
+    code = 404
+
+
+class VolumeNotFound(NotFound):
+    message = "Volume %(volume_id)s could not be found."
+
+
+class SnapshotNotFound(NotFound):
+    message = "Snapshot %(snapshot_id)s could not be found."
+
+
+class VolumeTypeNotFound(NotFound):
+    message = "Volume type %(volume_type_id)s could not be found."
+
+
+class VolumeTypeNotFoundByName(VolumeTypeNotFound):
+    message = "Volume type with name %(volume_type_name)s could not be found."
+
+
+class QuotaError(CinderError):
+    message = "Quota exceeded: code=%(code)s"
+    code = 413
+    headers = {"Retry-After": "0"}
+
+
+class VolumeSizeExceedsAvailableQuota(QuotaError):
+    message = (
+        "Requested volume or snapshot exceeds allowed %(name)s quota. Requested "
+        "%(requested)sG, quota is %(quota)sG and %(consumed)sG has been consumed."
+    )
+
+
+class VolumeSizeExceedsLimit(QuotaError):
+    message = "Requested volume size %(size)dG is larger than maximum allowed limit %(limit)dG."
+
+
+class VolumeLimitExceeded(QuotaError):
+    message = "Maximum number of volumes allowed (%(allowed)d) exceeded for quota '%(name)s'."
+
+
+class SnapshotLimitExceeded(QuotaError):
+    message = "Maximum number of snapshots allowed (%(allowed)d) exceeded"
+
+
+class UnexpectedOverQuota(QuotaError):
+    message = "Unexpected over quota on %(name)s."
+
+
+class NoValidBackend(CinderError):
+    message = "No valid backend was found. %(reason)s"
+
+
+class DriverError(CinderError):
+    message = "Volume driver reported an error: %(reason)s"

@@ -1,0 +1,84 @@
+"""User messages and notifications: what users and operators are told, as rows."""
+
+from django.utils import timezone
+
+from portal import events
+from volumes.exceptions import NoValidBackend
+from volumes.models import Notification, UserMessage, Volume
+
+# Cinder's message_field event ids.
+SCHEDULE_ALLOCATE_VOLUME = "VOLUME_VOLUME_001_003"
+CREATE_VOLUME_FROM_BACKEND = "VOLUME_VOLUME_008_012"
+
+
+def schedule_failed(context: dict, volume_id: str, error: Exception, request_spec: dict) -> None:
+    if isinstance(error, NoValidBackend):
+        text = str(error)
+    else:
+        text = f"Could not schedule the volume: {error}"
+    UserMessage.objects.create(
+        project_id=context["project_id"],
+        resource_uuid=volume_id,
+        event_id=SCHEDULE_ALLOCATE_VOLUME,
+        user_message=f"schedule allocate volume: {text}",
+        detail=type(error).__name__,
+    )
+    Notification.objects.create(
+        project_id=context["project_id"],
+        volume_id=volume_id,
+        event_type="scheduler.create_volume",
+        publisher_id="scheduler",
+        priority="ERROR",
+        payload={
+            "request_spec": request_spec,
+            "volume_id": volume_id,
+            "state": "error",
+            "method": "create_volume",
+            "reason": str(error),
+        },
+    )
+    events.volume_changed(volume_id, context["project_id"], kind="message")
+
+
+def driver_failed(context: dict, volume_id: str, error: Exception) -> None:
+    UserMessage.objects.create(
+        project_id=context["project_id"],
+        resource_uuid=volume_id,
+        event_id=CREATE_VOLUME_FROM_BACKEND,
+        user_message=f"create volume from backend: driver failed to create the volume: {error}",
+        detail="DRIVER_FAILED_CREATE",
+    )
+    events.volume_changed(volume_id, context["project_id"], kind="message")
+
+
+def notify_volume_usage(volume: Volume, event_suffix: str, host: str) -> Notification:
+    """``volume.<suffix>`` with Cinder's usage payload fields."""
+    now = timezone.now()
+    payload = {
+        "tenant_id": volume.project_id,
+        "host": host,
+        "user_id": str(volume.user_id),
+        "availability_zone": volume.availability_zone,
+        "volume_id": str(volume.id),
+        "volume_type": str(volume.volume_type_id),
+        "display_name": volume.display_name,
+        "launched_at": (volume.launched_at or now).isoformat(),
+        "created_at": volume.created_at.isoformat(),
+        "status": volume.status,
+        "snapshot_id": str(volume.snapshot_id) if volume.snapshot_id else None,
+        "size": volume.size,
+        "replication_status": None,
+        "replication_extended_status": None,
+        "replication_driver_data": None,
+        "metadata": volume.metadata,
+        "volume_attachment": [],
+    }
+    note = Notification.objects.create(
+        project_id=volume.project_id,
+        volume_id=volume.id,
+        event_type=f"volume.{event_suffix}",
+        publisher_id=f"volume.{host}",
+        payload=payload,
+    )
+    events.volume_changed(volume.id, volume.project_id, kind="notification")
+    return note

@@ -1,0 +1,191 @@
+"""cinder-api's resources: volume types, volumes, user messages, notifications.
+
+Quota models live in :mod:`volumes.quota` and are re-exported here so Django
+finds them.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from portal.models import Project
+
+VOLUME_STATUSES = [
+    "creating",
+    "available",
+    "deleting",
+    "error",
+    "error_deleting",
+    "error_managing",
+    "managing",
+    "attaching",
+    "in-use",
+    "detaching",
+    "maintenance",
+    "restoring-backup",
+    "error_restoring",
+    "reserved",
+    "awaiting-transfer",
+    "backing-up",
+    "error_backing-up",
+    "error_extending",
+    "downloading",
+    "uploading",
+    "retyping",
+    "extending",
+]
+ATTACH_STATUSES = [
+    "attached",
+    "attaching",
+    "detached",
+    "reserved",
+    "error_attaching",
+    "error_detaching",
+    "deleted",
+]
+# Statuses that mean "something is still happening"; pages keep watching these.
+TRANSITIONAL_STATUSES = {
+    "creating",
+    "deleting",
+    "downloading",
+    "attaching",
+    "detaching",
+    "extending",
+    "retyping",
+    "uploading",
+    "backing-up",
+    "restoring-backup",
+}
+
+
+class VolumeType(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def extra_specs_dict(self) -> dict[str, str]:
+        return {spec.key: spec.value for spec in self.extra_specs.all()}
+
+    @classmethod
+    def default(cls) -> "VolumeType":
+        return cls.objects.get(name=settings.DEFAULT_VOLUME_TYPE)
+
+
+class VolumeTypeExtraSpec(models.Model):
+    volume_type = models.ForeignKey(
+        VolumeType, on_delete=models.CASCADE, related_name="extra_specs"
+    )
+    key = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["volume_type", "key"], name="one_value_per_spec_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class Volume(models.Model):
+    """A volume with Cinder's fields and status strings.
+
+    Status changes that can race go through :meth:`conditional_update`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="volumes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    display_name = models.CharField(max_length=255, blank=True)
+    display_description = models.CharField(max_length=255, blank=True)
+    size = models.PositiveIntegerField()
+    status = models.CharField(max_length=32, default="creating", db_index=True)
+    attach_status = models.CharField(max_length=32, default="detached")
+    availability_zone = models.CharField(max_length=255, blank=True)
+    volume_type = models.ForeignKey(VolumeType, on_delete=models.PROTECT, related_name="volumes")
+    # NULL until scheduled, as in Cinder: "no host" decides how a delete runs.
+    host = models.CharField(max_length=255, blank=True, null=True)  # noqa: DJ001
+    snapshot_id = models.UUIDField(null=True, blank=True)
+    source_volid = models.UUIDField(null=True, blank=True)
+    image_id = models.UUIDField(null=True, blank=True)
+    bootable = models.BooleanField(default=False)
+    multiattach = models.BooleanField(default=False)
+    use_quota = models.BooleanField(default=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.display_name or str(self.id)
+
+    @property
+    def name(self) -> str:
+        """Cinder's backend name for the volume (``volume_name_template``)."""
+        return f"volume-{self.id}"
+
+    @property
+    def is_transitional(self) -> bool:
+        return self.status in TRANSITIONAL_STATUSES
+
+    @classmethod
+    def conditional_update(cls, volume_id, expected: dict, **values) -> bool:
+        """Compare-and-swap, as Cinder's ``conditional_update``: True if we won."""
+        values.setdefault("updated_at", timezone.now())
+        return cls.objects.filter(id=volume_id, **expected).update(**values) == 1
+
+
+class UserMessage(models.Model):
+    """What the user is told about an asynchronous failure (Cinder's messages API)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="messages")
+    resource_type = models.CharField(max_length=32, default="VOLUME")
+    resource_uuid = models.UUIDField(null=True, blank=True, db_index=True)
+    event_id = models.CharField(max_length=64)
+    message_level = models.CharField(max_length=16, default="ERROR")
+    user_message = models.TextField()
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.user_message
+
+
+class Notification(models.Model):
+    """An oslo-style notification (e.g. ``volume.create.start``), kept as a row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="notifications")
+    volume_id = models.UUIDField(null=True, blank=True, db_index=True)
+    event_type = models.CharField(max_length=64)
+    publisher_id = models.CharField(max_length=255)
+    priority = models.CharField(max_length=16, default="INFO")
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.event_type
+
+
+from volumes.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation  # noqa: E402,F401
