@@ -9,7 +9,7 @@ from agent.models import Fault
 from portal.models import FlowRun
 from tests.waiting import wait_until
 from volumes import api, quota
-from volumes.models import Notification, Volume
+from volumes.models import Notification, UserMessage, Volume
 
 pytestmark = pytest.mark.integration
 
@@ -129,3 +129,39 @@ def test_a_driver_failure_reverts_the_manager_flow_and_reschedules(world, cloud)
     assert "Injected fault" in first["CreateVolumeFromSpecTask"].failure
     assert first["CreateVolumeOnFinishTask"].state == "pending"  # never ran
     assert [r.attempt for r in runs_of(volume)["scheduler"]] == [1, 2]
+
+
+def test_when_every_attempt_fails_the_volume_ends_in_error_with_the_reason(world, cloud):
+    """Three manager attempts revert; the fourth scheduling pass gives up, as Cinder does."""
+    backend = backend_config("node2@lvm-gold")
+    fault = Fault.objects.create(backend=backend, operation="create", fail_next=3)
+    try:
+        volume = create(world, size=1, volume_type="gold", availability_zone="az2")
+        volume = wait_until(settled(volume.id), timeout=90, what="the volume to settle")
+    finally:
+        fault.delete()
+
+    assert volume.status == "error"
+    assert volume.host is None
+    runs = runs_of(volume)
+    assert [(r.attempt, r.state) for r in runs["manager"]] == [
+        (1, "reverted"),
+        (2, "reverted"),
+        (3, "reverted"),
+    ]
+    for run in runs["manager"]:
+        states = {t.name: t.state for t in run.tasks.all()}
+        assert states["CreateVolumeFromSpecTask"] == "reverted"
+        assert states["OnFailureRescheduleTask"] == "reverted"
+    assert [r.attempt for r in runs["scheduler"]] == [1, 2, 3, 4]
+    messages = UserMessage.objects.filter(resource_uuid=volume.id)
+    # One message per failed driver create, then the scheduler's verdict.
+    assert (
+        sorted(m.event_id for m in messages)
+        == ["VOLUME_VOLUME_001_003"] + ["VOLUME_VOLUME_008_012"] * 3
+    )
+    message = messages.get(event_id="VOLUME_VOLUME_001_003")
+    assert "No valid backend was found" in message.user_message
+    assert "Exceeded max scheduling attempts 3" in message.user_message
+    # Quota stays committed for an error volume until it is deleted (Cinder's rule).
+    assert quota.usage_summary(world.project.pk)["volumes"]["in_use"] == 1
