@@ -39,7 +39,21 @@ def django_db_setup(
         )
     yield
     with django_db_blocker.unblock():
+        _end_other_sessions()
         teardown_databases(config, verbosity=0, keepdb=django_db_keepdb)
+
+
+def _end_other_sessions() -> None:
+    """PostgreSQL refuses to drop a database with sessions: a stopped worker's may linger."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(scope="session")
