@@ -21,8 +21,12 @@ def driver_for(config: BackendConfig) -> LVMDriver:
     lvm = LVMConfig(
         volume_group=config.volume_group,
         lvm_type=config.lvm_type,
-        volume_clear=settings.VOLUME_CLEAR,
-        volume_clear_size=settings.VOLUME_CLEAR_SIZE,
+        volume_clear=config.volume_clear or settings.VOLUME_CLEAR,
+        volume_clear_size=(
+            settings.VOLUME_CLEAR_SIZE
+            if config.volume_clear_size is None
+            else config.volume_clear_size
+        ),
         reserved_percentage=config.reserved_percentage,
         max_over_subscription_ratio=ratio(config.max_over_subscription_ratio),
         volume_backend_name=config.volume_backend_name,

@@ -5,6 +5,8 @@ casts a new scheduling request (another attempt) or sets the volume ``error``.
 """
 
 import logging
+import os
+import shutil
 import traceback
 
 from django.utils import timezone
@@ -12,10 +14,12 @@ from taskflow import task
 from taskflow.patterns import linear_flow
 
 from agent import faults
+from agent.storage.lvm import LVMDriverError
+from portal import events
 from portal.recorder import failure_type_names
 from scheduler import rpcapi as scheduler_rpcapi
 from volumes import exceptions, messages
-from volumes.models import Volume
+from volumes.models import Image, Snapshot, Volume
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_manager"
@@ -80,10 +84,13 @@ class OnFailureRescheduleTask(CinderTask):
     The revert result (True when rescheduled) is read by the manager.
     """
 
-    def __init__(self, driver, allow_reschedule: bool = True):
+    def __init__(self, driver, allow_reschedule: bool = True, on_reschedule=None):
         super().__init__()
         self.driver = driver
         self.allow_reschedule = allow_reschedule
+        # Called before the new scheduling request is cast (the agent refreshes its
+        # capability report there, so the retry sees this backend as it now is).
+        self.on_reschedule = on_reschedule
 
     def execute(self, context, request_spec, filter_properties, volume_id):
         return None
@@ -92,13 +99,25 @@ class OnFailureRescheduleTask(CinderTask):
         retry = filter_properties.get("retry")
         if not (self.allow_reschedule and request_spec and retry):
             return self._error_out(volume_id, "rescheduling is disabled")
-        names = {name for f in flow_failures.values() for name in failure_type_names(f)}
+        # taskflow names exception classes fully qualified ("agent.storage.lvm.ImageTooBig");
+        # Cinder's list is of class names, so compare the last part.
+        names = {
+            name.rpartition(".")[2]
+            for f in flow_failures.values()
+            for name in failure_type_names(f)
+        }
         if names & NO_RESCHEDULE:
             return self._error_out(volume_id, f"{sorted(names & NO_RESCHEDULE)} is not retried")
         first = next(iter(flow_failures.values()))
         Volume.objects.filter(id=volume_id).update(
             scheduled_at=timezone.now(), host=None, updated_at=timezone.now()
         )
+        Volume.objects.filter(id=volume_id, status="downloading").update(status="creating")
+        if self.on_reschedule is not None:
+            try:
+                self.on_reschedule()
+            except Exception:  # a report is a courtesy; the reschedule must still go out
+                LOG.exception("Could not refresh the capability report before rescheduling")
         retry["exc"] = (
             traceback.format_exception_only(first.exception)[-1:]
             if first.exception
@@ -120,21 +139,56 @@ class OnFailureRescheduleTask(CinderTask):
 
 
 class ExtractVolumeSpecTask(CinderTask):
-    """Works out what to create from (here: ``raw``, an empty volume).
+    """Works out what to create from: ``raw``, ``snap``, ``source_vol`` or ``image``.
 
+    The type is chosen in Cinder's order: the volume's snapshot, its source
+    volume, the request's image, else an empty (raw) volume.
     Reversion strategy: N/A (as coded in Cinder it restores nothing).
     """
 
     default_provides = "volume_spec"
 
     def execute(self, refreshed, request_spec):
-        return {
+        volume = Volume.objects.get(id=refreshed["id"])
+        spec = {
             "status": refreshed["status"],
             "type": "raw",
             "volume_id": refreshed["id"],
             "volume_name": f"volume-{refreshed['id']}",
             "volume_size": refreshed["size"],
         }
+        image_id = (request_spec or {}).get("image_id") or volume.image_id
+        if volume.snapshot_id:
+            spec.update(type="snap", snapshot_id=str(volume.snapshot_id))
+        elif volume.source_volid:
+            source = Volume.objects.filter(id=volume.source_volid).first()
+            spec.update(
+                type="source_vol",
+                source_volid=str(volume.source_volid),
+                source_volstatus=source.status if source else None,
+            )
+        elif image_id:
+            image = Image.objects.filter(id=image_id).first()
+            spec.update(
+                type="image",
+                image_id=str(image_id),
+                image_location=str(image.path) if image and image.path else None,
+                image_meta=_image_meta(image) if image else None,
+            )
+        return spec
+
+
+def _image_meta(image: Image) -> dict:
+    return {
+        "id": str(image.id),
+        "name": image.name,
+        "status": image.status,
+        "disk_format": image.disk_format,
+        "container_format": image.container_format,
+        "size": image.size,
+        "virtual_size": image.virtual_size,
+        "min_disk": image.min_disk,
+    }
 
 
 class NotifyVolumeActionTask(CinderTask):
@@ -155,11 +209,16 @@ class NotifyVolumeActionTask(CinderTask):
 
 
 class CreateVolumeFromSpecTask(CinderTask):
-    """Has the driver create the logical volume (the ``lvcreate`` happens here).
+    """Has the driver create the logical volume from the spec's source.
 
+    ``raw`` is an ``lvcreate``; ``snap`` and ``source_vol`` copy the source's
+    data (a thin snapshot, or a new LV and ``dd``); ``image`` creates the LV,
+    sets the volume ``downloading`` and writes the image with ``qemu-img``.
     Reversion strategy: N/A; the half-created volume is cleaned up by
     OnFailureRescheduleTask's revert, as in Cinder.
     """
+
+    SUPPORTED_DISK_FORMATS = ("raw", "qcow2")
 
     def __init__(self, driver, host: str):
         super().__init__()
@@ -167,13 +226,67 @@ class CreateVolumeFromSpecTask(CinderTask):
         self.host = host
 
     def execute(self, context, volume_spec):
+        kind = volume_spec["type"]
+        create = {
+            "raw": self._create_raw_volume,
+            "snap": self._create_from_snapshot,
+            "source_vol": self._create_from_source_volume,
+            "image": self._create_from_image,
+        }.get(kind)
+        if create is None:
+            raise exceptions.VolumeTypeNotFound(volume_type_id=kind)
         try:
             faults.apply(self.host, "create")
-            self.driver.create_volume(volume_spec["volume_id"], volume_spec["volume_size"])
+            create(volume_spec)
         except Exception as error:
             messages.driver_failed(context, volume_spec["volume_id"], error)
             raise
         return {"volume_name": volume_spec["volume_name"], "size": volume_spec["volume_size"]}
+
+    def _create_raw_volume(self, spec: dict) -> None:
+        self.driver.create_volume(spec["volume_id"], spec["volume_size"])
+
+    def _create_from_snapshot(self, spec: dict) -> None:
+        snapshot = Snapshot.objects.filter(id=spec["snapshot_id"]).first()
+        if snapshot is None:
+            raise exceptions.SnapshotNotFound(snapshot_id=spec["snapshot_id"])
+        self.driver.create_volume_from_snapshot(
+            spec["volume_id"], spec["volume_size"], snapshot.name, snapshot.volume_size
+        )
+
+    def _create_from_source_volume(self, spec: dict) -> None:
+        source = Volume.objects.filter(id=spec["source_volid"]).first()
+        if source is None:
+            raise exceptions.VolumeNotFound(volume_id=spec["source_volid"])
+        self.driver.create_cloned_volume(
+            spec["volume_id"], spec["volume_size"], str(source.id), source.size
+        )
+
+    def _create_from_image(self, spec: dict) -> None:
+        image_id, meta = spec["image_id"], spec.get("image_meta")
+        location = spec.get("image_location")
+        if meta is None or not location:
+            raise exceptions.ImageNotFound(image_id=image_id)
+        if meta["disk_format"] not in self.SUPPORTED_DISK_FORMATS:
+            raise exceptions.ImageUnacceptable(
+                image_id=image_id, reason=f"Unsupported image format {meta['disk_format']}"
+            )
+        free = shutil.disk_usage(os.path.dirname(location)).free
+        if (meta.get("size") or 0) > free:
+            raise exceptions.ImageTooBig(
+                image_id=image_id,
+                reason=f"image of {meta['size']} bytes, {free} bytes free for conversion",
+            )
+        volume_id = spec["volume_id"]
+        self.driver.create_volume(volume_id, spec["volume_size"])
+        Volume.conditional_update(volume_id, {"status": "creating"}, status="downloading")
+        events.volume_changed(volume_id, Volume.objects.get(id=volume_id).project_id, "status")
+        try:
+            self.driver.copy_image_to_volume(volume_id, location, spec["volume_size"])
+        except LVMDriverError as error:
+            if type(error).__name__ == "ImageUnacceptable":
+                raise
+            raise exceptions.ImageCopyFailure(reason=str(error)) from error
 
 
 class CreateVolumeOnFinishTask(CinderTask):
@@ -196,10 +309,12 @@ class CreateVolumeOnFinishTask(CinderTask):
         return {"status": volume.status}
 
 
-def get_flow(driver, host: str, allow_reschedule: bool = True) -> linear_flow.Flow:
+def get_flow(
+    driver, host: str, allow_reschedule: bool = True, on_reschedule=None
+) -> linear_flow.Flow:
     return linear_flow.Flow(FLOW_NAME).add(
         ExtractVolumeRefTask(),
-        OnFailureRescheduleTask(driver, allow_reschedule),
+        OnFailureRescheduleTask(driver, allow_reschedule, on_reschedule),
         ExtractVolumeSpecTask(),
         NotifyVolumeActionTask("create.start", host),
         CreateVolumeFromSpecTask(driver, host),

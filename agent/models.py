@@ -22,6 +22,14 @@ class BackendConfig(models.Model):
     reserved_percentage = models.PositiveSmallIntegerField(default=0)
     max_over_subscription_ratio = models.CharField(max_length=16, default="20.0")
     extra_capabilities = models.JSONField(default=dict, blank=True)
+    # Per-backend wipe options (cinder.conf sets them per backend section); blank means the
+    # agent-wide VOLUME_CLEAR / VOLUME_CLEAR_SIZE settings.
+    volume_clear = models.CharField(
+        max_length=8, blank=True, choices=[("zero", "zero"), ("none", "none")]
+    )
+    volume_clear_size = models.PositiveIntegerField(
+        null=True, blank=True, help_text="MiB to wipe; 0 is the whole volume"
+    )
     enabled = models.BooleanField(default=True)
 
     class Meta:

@@ -3,31 +3,32 @@
 Start-up follows Cinder's ``init_host``:
 1. Check each backend's driver (the volume group exists, the thin pool too).
 2. Register (or refresh) each backend's service row.
-3. Clean up this host's own in-flight work: ``creating``/``downloading``
-   volumes become ``error``, each claimed by compare-and-swap so two
-   cleaners never collide.
+3. Clean up this host's own in-flight work, each volume claimed by
+   compare-and-swap so two cleaners never collide: ``creating``/``downloading``
+   volumes (and ``creating`` snapshots) become ``error``; ``deleting`` ones
+   are resumed (cast again onto this backend's queue).
 4. Report capabilities at once, then heartbeat every ``report_interval`` and
    report every ``backend_stats_polling_interval``.
 """
 
 import logging
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from agent import faults
+from agent import rpcapi as volume_rpcapi
 from agent.drivers import driver_for
 from agent.models import BackendConfig
+from agent.reports import publish_capabilities
 from portal.models import Service
 from portal.queues import volume_queue_name
 from portal.services import Periodic, heartbeat, host_stats, run_worker
-from scheduler import rpcapi as scheduler_rpcapi
-from volumes.models import Volume
+from volumes.models import Snapshot, Volume
 
 LOG = logging.getLogger(__name__)
 CLEANABLE_TO_ERROR = ("creating", "downloading")
+RESUMABLE_DELETES = ("deleting", "error_managing_deleting")
 
 
 class Agent:
@@ -53,13 +54,33 @@ class Agent:
         return cleaned
 
     @staticmethod
-    def cleanup(host: str) -> int:
-        """In-flight creates on this backend cannot be resumed: they become ``error``."""
+    def cleanup(host: str, started=None) -> int:
+        """In-flight creates cannot be resumed (``error``); deletes can, and are.
+
+        A delete is claimed by touching its row only if nobody touched it since this
+        cleaner started (``started``): of two cleaners starting together, one resumes it.
+        """
+        started = started or timezone.now()
         ours = Q(host=host) | Q(host__startswith=f"{host}#")
+        context = {"user_id": None, "project_id": None, "is_admin": True}
         count = 0
         for volume in Volume.objects.filter(ours, status__in=CLEANABLE_TO_ERROR):
             if Volume.conditional_update(volume.id, {"status": volume.status}, status="error"):
                 LOG.warning("init_host: volume %s was %s; now error", volume.id, volume.status)
+                count += 1
+        for volume in Volume.objects.filter(ours, status__in=RESUMABLE_DELETES):
+            if Volume.conditional_update(
+                volume.id, {"status": volume.status, "updated_at__lt": started}
+            ):
+                LOG.warning("init_host: resuming the delete of volume %s", volume.id)
+                context["project_id"] = volume.project_id
+                volume_rpcapi.delete_volume(dict(context), volume.host, str(volume.id), True)
+                count += 1
+        for snapshot in Snapshot.objects.filter(
+            Q(volume__host=host) | Q(volume__host__startswith=f"{host}#"), status="creating"
+        ):
+            if Snapshot.conditional_update(snapshot.id, {"status": "creating"}, status="error"):
+                LOG.warning("init_host: snapshot %s was creating; now error", snapshot.id)
                 count += 1
         return count
 
@@ -70,14 +91,7 @@ class Agent:
 
     def report_capabilities(self) -> None:
         for host, driver in self.drivers.items():
-            try:
-                faults.apply(host, "report")
-                stats = driver.get_volume_stats(refresh=True)
-            except Exception as error:
-                LOG.warning("Could not report the capabilities of %s: %s", host, error)
-                continue
-            stamp = datetime.now(UTC).isoformat()
-            scheduler_rpcapi.update_service_capabilities(host, stats, stamp)
+            publish_capabilities(host, driver)
 
     def serve(self) -> None:
         periodic = [
@@ -93,11 +107,16 @@ class Agent:
 
 
 def agent_commands() -> list[list[str]]:
-    """One ``manage.py agent`` command line per configured host."""
+    """One ``manage.py agent`` command line per configured host, plus the fleet agent if any."""
     hosts: dict[str, list[str]] = {}
     for config in BackendConfig.objects.filter(enabled=True):
         hosts.setdefault(config.host, []).append(config.backend_name)
-    return [
+    commands = [
         ["agent", "--host", host, *[arg for b in backends for arg in ("--backend", b)]]
         for host, backends in hosts.items()
     ]
+    from scheduler.models import FleetPool  # the simulated fleet (manage.py load_fleet)
+
+    if FleetPool.objects.exists():
+        commands.append(["fleet_agent", "--host", "fleet"])
+    return commands

@@ -1,99 +1,149 @@
 """Websocket consumers: a current picture on connect, then a fresh one per change.
 
-Every message is a full-state HTML fragment rendered from the database and
-swapped by element id, so a dropped or duplicated nudge cannot leave a
-wrong picture: the next one carries everything.
+Every message is the full picture as HTML fragments, each swapped by its
+element id, rendered from the database. Nudges from the channel layer only
+say "something changed": a dropped or duplicated nudge cannot leave a wrong
+picture, because the next render carries everything.
+
+Nudges are coalesced: a burst of them while a render is under way causes one
+more render, not one per nudge, so a consumer drains its channel quickly
+(channels-redis silently drops group messages to a channel at capacity) and
+the last render always starts after the last change it was told about.
 """
 
+import asyncio
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.generic.websocket import WebsocketConsumer
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from portal import events
-from portal.access import can_see_project
+from portal.access import can_see_project, projects_of
 from volumes.models import Volume
 
 LOG = logging.getLogger(__name__)
 
+# Close codes (4000-4999 are the application's): no access, not logged in.
+FORBIDDEN = 4403
+UNAUTHENTICATED = 4401
+# The dashboard also shows things that change without a nudge (RQ queue
+# depths, heartbeat ages, host stats): it re-renders at least this often.
+DASHBOARD_REFRESH_SECONDS = 3.0
 
-class VolumeConsumer(WebsocketConsumer):
-    """``/ws/volumes/<id>/``: the volume page's live fragment."""
 
-    def connect(self):
-        user = self.scope.get("user")
-        volume_id = self.scope["url_route"]["kwargs"]["volume_id"]
-        volume = Volume.objects.filter(id=volume_id).only("project_id").first()
-        if user is None or volume is None or not can_see_project(user, volume.project_id):
-            self.close(code=4403)
+class LiveConsumer(AsyncWebsocketConsumer):
+    """Joins groups, then renders whenever woken, never two renders at once."""
+
+    refresh_seconds: float | None = None
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.groups_joined: list[str] = []
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=UNAUTHENTICATED)
             return
-        self.volume_id = volume_id
-        self.group = events.volume_group(volume_id)
-        async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
-        self.accept()
-        self.send_picture()
+        groups = await database_sync_to_async(self.authorise)()
+        if groups is None:
+            await self.close(code=FORBIDDEN)
+            return
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        await self.accept()
+        self._wake = asyncio.Event()
+        self._wake.set()  # the current picture, first
+        self._tasks = [asyncio.ensure_future(self._render_loop())]
+        if self.refresh_seconds:
+            self._tasks.append(asyncio.ensure_future(self._ticker()))
 
-    def disconnect(self, code):
-        group = getattr(self, "group", None)
-        if group:
-            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+    async def disconnect(self, code):
+        for task in getattr(self, "_tasks", []):
+            task.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
-    def receive(self, text_data=None, bytes_data=None):
-        pass  # the page only listens
+    async def receive(self, text_data=None, bytes_data=None):
+        pass  # pages only listen
 
-    def volume_changed(self, event):
-        self.send_picture()
+    def nudge(self) -> None:
+        wake = getattr(self, "_wake", None)
+        if wake is not None:
+            wake.set()
 
-    def send_picture(self):
+    async def volume_changed(self, event):
+        self.nudge()
+
+    async def fleet_changed(self, event):
+        self.nudge()
+
+    async def _ticker(self):
+        while True:
+            await asyncio.sleep(self.refresh_seconds)
+            self.nudge()
+
+    async def _render_loop(self):
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                html = await database_sync_to_async(self.render)()
+            except Exception:  # keep the stream alive; the next change re-renders
+                LOG.exception("Could not render the live picture")
+                continue
+            if html is None:
+                await self.close(code=FORBIDDEN)
+                return
+            await self.send(text_data=html)
+
+    # -- per consumer --------------------------------------------------------
+
+    def authorise(self) -> list[str] | None:
+        """The groups to join, or None to refuse."""
+        raise NotImplementedError
+
+    def render(self) -> str | None:
+        """The full picture, or None when the user may no longer see it."""
+        raise NotImplementedError
+
+
+class VolumeConsumer(LiveConsumer):
+    """``/ws/volumes/<id>/``: the volume page's live picture (members and admins only)."""
+
+    def authorise(self) -> list[str] | None:
+        self.volume_id = self.scope["url_route"]["kwargs"]["volume_id"]
+        volume = Volume.objects.filter(id=self.volume_id).only("project_id").first()
+        if volume is None or not can_see_project(self.user, volume.project_id):
+            return None
+        return [events.volume_group(self.volume_id)]
+
+    def render(self) -> str | None:
         from volumes.presenters import volume_context
 
         volume = Volume.objects.select_related("volume_type").filter(id=self.volume_id).first()
         if volume is None:
-            self.send(
-                text_data='<div id="volume-live" hx-swap-oob="true"><p>This volume '
-                "has been deleted.</p></div>"
+            return (
+                '<section id="volume-facts" hx-swap-oob="true" data-transitional="false">'
+                "<p>This volume has been deleted.</p></section>"
             )
-            return
+        if not can_see_project(self.user, volume.project_id):
+            return None  # membership revoked mid-stream
         context = volume_context(volume) | {"oob": True}
-        self.send(text_data=render_to_string("volumes/_live.html", context))
+        return render_to_string("volumes/_live.html", context)
 
 
-class DashboardConsumer(WebsocketConsumer):
-    """``/ws/dashboard/``: the project's volume table (every project's, for admins)."""
+class DashboardConsumer(LiveConsumer):
+    """``/ws/dashboard/``: the user's projects (every project, for admins)."""
 
-    def connect(self):
-        from portal.access import projects_of
+    refresh_seconds = DASHBOARD_REFRESH_SECONDS
 
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            self.close(code=4401)
-            return
-        self.user = user
-        if user.is_superuser:
-            self.groups_joined = [events.FLEET_GROUP]
-        else:
-            self.groups_joined = [events.project_group(p.pk) for p in projects_of(user)]
-        for group in self.groups_joined:
-            async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
-        self.accept()
-        self.send_picture()
+    def authorise(self) -> list[str] | None:
+        if self.user.is_superuser:
+            return [events.FLEET_GROUP]
+        return [events.project_group(p.pk) for p in projects_of(self.user)]
 
-    def disconnect(self, code):
-        for group in getattr(self, "groups_joined", []):
-            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
-
-    def receive(self, text_data=None, bytes_data=None):
-        pass
-
-    def volume_changed(self, event):
-        self.send_picture()
-
-    def fleet_changed(self, event):
-        self.send_picture()
-
-    def send_picture(self):
+    def render(self) -> str | None:
         from portal.dashboard import dashboard_context
 
         context = dashboard_context(self.user) | {"oob": True}
-        self.send(text_data=render_to_string("portal/_dashboard_live.html", context))
+        return render_to_string("portal/_dashboard_live.html", context)

@@ -147,3 +147,30 @@ class TaskRun(models.Model):
         if self.started_at and end:
             return (end - self.started_at).total_seconds()
         return None
+
+
+class Token(models.Model):
+    """A Keystone token, kept only as its SHA-256 digest.
+
+    The token itself is shown once (``X-Subject-Token``) and never stored, so a
+    leaked database cannot be replayed against the API. Roles are not frozen
+    here: they are read from the membership on every validation, so removing a
+    member invalidates their tokens at once (Keystone revokes on unassignment).
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="keystone_tokens"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, null=True, blank=True, related_name="tokens"
+    )
+    methods = models.JSONField(default=list)
+    audit_id = models.CharField(max_length=32)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        scope = self.project.name if self.project_id else "unscoped"
+        return f"token {self.audit_id} for {self.user} ({scope})"

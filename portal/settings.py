@@ -101,6 +101,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The test suite creates many users; a fast hasher keeps that from dominating
+# its run time. Refused in production settings.
+FAST_PASSWORD_HASHER = envbool("CINDERLAB_INSECURE_FAST_HASHER", False)
+if FAST_PASSWORD_HASHER:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

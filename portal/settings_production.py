@@ -12,6 +12,9 @@ from portal.settings import *  # noqa: F403
 if not envstr("CINDERLAB_SECRET_KEY"):
     raise ImproperlyConfigured("CINDERLAB_SECRET_KEY must be set in production")
 
+if FAST_PASSWORD_HASHER:  # noqa: F405
+    raise ImproperlyConfigured("CINDERLAB_INSECURE_FAST_HASHER must not be set in production")
+
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True

@@ -10,8 +10,10 @@ from portal.dashboard import dashboard_context
 
 
 def home(request):
+    """The dashboard: the user's projects live (every project, for admins)."""
     context = dashboard_context(request.user)
-    context["project"] = current_project(request) if not request.user.is_superuser else None
+    if not request.user.is_superuser:
+        context["project"] = current_project(request)
     return render(request, "portal/home.html", context)
 
 

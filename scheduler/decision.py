@@ -18,6 +18,7 @@ caller's job; ``consume_from_volume`` is the pure half of the last two.
 
 from __future__ import annotations
 
+import operator
 import random
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,12 @@ class PoolState:
     host: str  # "host@backend"
     availability_zone: str
     capabilities: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        # The capacity memo (see filters.cached_capacity). Set here, not as a
+        # dataclass field, so it stays out of repr, equality and asdict(), and
+        # every instance shares one attribute layout (cheap to update later).
+        self._capacity: tuple[Any, ...] | None = None
 
     def capacity(
         self,
@@ -100,6 +107,8 @@ class Options:
 
 @dataclass(slots=True)
 class FilterStep:
+    """One filter's pass over the pools the previous filters kept."""
+
     name: str
     passed: list[str]
     failed: dict[str, str]
@@ -107,6 +116,8 @@ class FilterStep:
 
 @dataclass(slots=True)
 class Weighed:
+    """A surviving pool's total weight and what each weigher contributed."""
+
     name: str
     weight: float
     #: weigher name -> {"raw": r, "normalised": n, "weighted": multiplier × n}
@@ -115,6 +126,8 @@ class Weighed:
 
 @dataclass
 class Decision:
+    """The outcome and its explanation: every filter step, the ranking, the choice."""
+
     filters: list[FilterStep]
     weighed: list[Weighed]  # best first
     chosen: str | None
@@ -122,6 +135,7 @@ class Decision:
     elapsed_ms: float
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON types only, in the documented shape (for DecisionTrace rows)."""
         return {
             "filters": [
                 {"name": step.name, "passed": list(step.passed), "failed": dict(step.failed)}
@@ -143,7 +157,7 @@ class Decision:
 
 def decide(pools: list[PoolState], req: Request, opts: Options | None = None) -> Decision:
     """Choose a pool for ``req`` the way Cinder's FilterScheduler would."""
-    opts = opts or Options()
+    opts = opts if opts is not None else Options()
     started = time.perf_counter()
     trace = opts.trace
     steps: list[FilterStep] = []
@@ -160,45 +174,36 @@ def decide(pools: list[PoolState], req: Request, opts: Options | None = None) ->
         reason = _explain_no_backend(counts, len(pools))
         return Decision(steps, [], None, reason, _since(started))
 
-    totals: list[float] | None = None
-    columns: list[tuple[str, list[dict[str, float]]]] = []
-    for weigher in _make_weighers(opts.weighers, opts):
+    weighers = _make_weighers(opts.weighers, opts)
+    totals = [0.0] * len(survivors)  # Cinder starts every total at 0.0
+    breakdowns: list[dict[str, dict[str, float]]]
+    breakdowns = [{} for _ in survivors] if trace and len(weighers) > 1 else []
+    for weigher in weighers:
         raw = weigher.raw_weights(survivors, req)
         scaled = normalise(raw)
         m = weigher.multiplier
-        # Cinder starts every total at 0.0 and adds multiplier × normalised per weigher.
-        if totals is None:
-            totals = [0.0 + m * n for n in scaled]
-        else:
-            totals = [t + m * n for t, n in zip(totals, scaled, strict=True)]
-        if trace:
-            column = [
-                {"raw": r, "normalised": n, "weighted": m * n}
+        totals = [t + m * n for t, n in zip(totals, scaled, strict=True)]
+        if not trace:
+            continue
+        label = weigher.name
+        if len(weighers) == 1:  # the default: build each breakdown in one go
+            breakdowns = [
+                {label: {"raw": r, "normalised": n, "weighted": m * n}}
                 for r, n in zip(raw, scaled, strict=True)
             ]
-            columns.append((weigher.name, column))
-    if totals is None:
-        totals = [0.0] * len(survivors)
+        else:
+            for breakdown, r, n in zip(breakdowns, raw, scaled, strict=True):
+                breakdown[label] = {"raw": r, "normalised": n, "weighted": m * n}
+    if not breakdowns:
+        breakdowns = [{} for _ in survivors]
 
-    names = [pool.name for pool in survivors]
-    if len(columns) == 1:
-        label, column = columns[0]
-        breakdowns = [{label: cell} for cell in column]
-    else:
-        breakdowns = [{} for _ in names]
-        for label, column in columns:
-            for breakdown, cell in zip(breakdowns, column, strict=True):
-                breakdown[label] = cell
-    order = sorted(range(len(names)), key=totals.__getitem__, reverse=True)
-    weighed = list(
-        map(
-            Weighed,
-            [names[i] for i in order],
-            [totals[i] for i in order],
-            [breakdowns[i] for i in order],
-        )
-    )
+    unsorted = list(map(Weighed, [pool.name for pool in survivors], totals, breakdowns))
+    # Stable, highest first: ties keep fleet order, as Cinder's sorted(reverse=True) does.
+    weighed = sorted(unsorted, key=_by_weight, reverse=True)
     return Decision(steps, weighed, weighed[0].name, None, _since(started))
+
+
+_by_weight = operator.attrgetter("weight")
 
 
 def _since(started: float) -> float:
@@ -228,8 +233,9 @@ def consume_from_volume(capabilities: dict[str, Any], size: int, thin: bool) -> 
     grow by ``size``; free shrinks by ``size`` unless it is 'infinite' or
     'unknown'. Cinder does this for thin volumes too, so ``thin`` does not
     change the arithmetic; it is accepted so callers can say what they placed.
-    ``total_volumes`` also moves by one, standing in for the volume row Cinder's
-    VolumeNumberWeigher would count. Returns a new dict; the input is untouched.
+    ``total_volumes`` also moves by one (up for a positive size, down for a
+    negative one), standing in for the volume row Cinder's VolumeNumberWeigher
+    would count. Returns a new dict; the input is untouched.
     """
     updated = dict(capabilities)
     allocated = capabilities.get("allocated_capacity_gb", 0) or 0
@@ -241,8 +247,9 @@ def consume_from_volume(capabilities: dict[str, Any], size: int, thin: bool) -> 
     free = capabilities.get("free_capacity_gb", 0)
     if free is not None and free not in INFINITE_UNKNOWN:
         updated["free_capacity_gb"] = free - size
-    volumes = capabilities.get("total_volumes", 0) or 0
-    updated["total_volumes"] = max(0, volumes + (1 if size >= 0 else -1))
+    if size:
+        volumes = capabilities.get("total_volumes", 0) or 0
+        updated["total_volumes"] = max(0, volumes + (1 if size > 0 else -1))
     return updated
 
 

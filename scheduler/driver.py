@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from scheduler import host_manager
+from scheduler import host_manager, trace
 from scheduler.decision import Options, Request, decide
 from scheduler.models import DecisionTrace
 from volumes.exceptions import NoValidBackend
@@ -22,6 +22,7 @@ def options() -> Options:
         allocated_capacity_weight_multiplier=settings.ALLOCATED_CAPACITY_WEIGHT_MULTIPLIER,
         volume_number_multiplier=settings.VOLUME_NUMBER_MULTIPLIER,
         goodness_weight_multiplier=settings.GOODNESS_WEIGHT_MULTIPLIER,
+        max_over_subscription_ratio=settings.MAX_OVER_SUBSCRIPTION_RATIO,
         trace=True,
     )
 
@@ -64,18 +65,31 @@ def schedule_create_volume(request_spec: dict, filter_properties: dict) -> str:
     retry = populate_retry(filter_properties, volume_id)
     attempt = retry["num_attempts"] if retry else 1
     pools, excluded = host_manager.pool_states()
-    zones = request_spec.get("availability_zones") or []
+    pinned = request_spec.get("resource_backend")
+    if pinned:
+        # A snapshot or clone is made where its source lives (Cinder's _schedule drops
+        # candidates whose backend differs from request_spec['resource_backend']).
+        level = (lambda name: name) if "#" in pinned else host_manager.backend_of
+        for pool in [p for p in pools if level(p.name) != pinned]:
+            excluded[pool.name] = f"not the source's backend ({pinned})"
+        pools = [p for p in pools if level(p.name) == pinned]
+    zones = list(request_spec.get("availability_zones") or [])
+    properties = request_spec.get("volume_properties") or {}
     req = Request(
         size=size,
         extra_specs=(request_spec.get("volume_type") or {}).get("extra_specs") or {},
-        availability_zone=zones[0] if len(zones) == 1 else None,
+        # Cinder's AvailabilityZoneFilter: request_spec['availability_zones'] when
+        # set, else resource_properties['availability_zone'].
+        availability_zone=properties.get("availability_zone") or None,
+        availability_zones=zones or None,
         retry=retry,
         volume_id=volume_id,
     )
     decision = decide(pools, req, options())
-    record = decision.to_json()
-    if excluded:
-        record["excluded"] = excluded
+    if decision.chosen is None and excluded:
+        decision.reason = excluded_reason(excluded, decision.reason if pools else None)
+    # Bounded for big fleets (scheduler/trace.py): whole below FULL_TRACE_POOLS.
+    record = trace.record(decision, excluded)
     DecisionTrace.objects.create(
         volume_id=volume_id,
         attempt=attempt,
@@ -99,3 +113,18 @@ def schedule_create_volume(request_spec: dict, filter_properties: dict) -> str:
         updated_at=timezone.now(),
     )
     return decision.chosen
+
+
+def excluded_reason(excluded: dict[str, str], reason: str | None = None) -> str:
+    """NoValidBackend's reason, naming the pools left out before filtering (down, disabled).
+
+    ``reason`` is the filters' own explanation when some pools were filtered.
+    """
+    groups = trace.group_reasons(excluded)
+    why = "; ".join(
+        f"{g['example'] if g['count'] == 1 else g['reason']} ({g['count']})" for g in groups[:3]
+    )
+    if reason:
+        return f"{reason} Left out before filtering: {len(excluded)} ({why})."
+    pools = "the only pool is" if len(excluded) == 1 else f"all {len(excluded)} pools are"
+    return f"No valid backend was found. No weighed backends available: {pools} out: {why}"

@@ -75,16 +75,17 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 _KEYWORDS = {"and": "and", "AND": "and", "or": "or", "OR": "or", "not": "not", "NOT": "not"}
 _SYMBOLS = {"&&": "and", "||": "or", "!": "not"}
 _VARIABLE = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+")
+# ASCII digits and pyparsing's default whitespace only, as Cinder's grammar has.
 _TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<num>\d+\.\d+|\d+)
+    r"""(?:
+        (?P<num>[0-9]+\.[0-9]+|[0-9]+)
       | (?P<name>[A-Za-z_.]+)
       | (?P<str>"(?:[^"\n\r\\]|""|\\.)*"|'(?:[^'\n\r\\]|''|\\.)*')
       | (?P<op><>|<=|>=|==|!=|&&|\|\||[-+*/^<>!?:,()])
     )""",
     re.VERBOSE,
 )
-_WHITESPACE = re.compile(r"\s*")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _coerce(value: Any) -> Any:
@@ -268,6 +269,7 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
+        self.names: set[str] = set()  # variables referenced, e.g. "volume.size"
 
     @property
     def token(self) -> _Token:
@@ -440,6 +442,7 @@ class _Parser:
         if token.kind == "name":
             self.take()
             if _VARIABLE.fullmatch(token.text):
+                self.names.add(token.text)
                 return _variable(token.text)
             return _constant(_coerce(token.text))
         if self.at("("):
@@ -453,12 +456,18 @@ class _Parser:
 
 
 class Expression:
-    """A parsed expression; evaluate it against ``{"stats": {...}, ...}`` mappings."""
+    """A parsed expression; evaluate it against ``{"stats": {...}, ...}`` mappings.
 
-    __slots__ = ("source", "_root")
+    ``names`` lists the variables it reads and ``namespaces`` their prefixes, so
+    callers can skip building namespaces the expression never touches.
+    """
 
-    def __init__(self, source: str, root: Node) -> None:
+    __slots__ = ("source", "names", "namespaces", "_root")
+
+    def __init__(self, source: str, root: Node, names: frozenset[str] = frozenset()) -> None:
         self.source = source
+        self.names = names
+        self.namespaces = frozenset(name.partition(".")[0] for name in names)
         self._root = root
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
@@ -478,7 +487,9 @@ def parse(text: str) -> Expression:
         raise EvaluatorSyntaxError("expression must be text")
     if len(text) > MAX_LENGTH:
         raise EvaluatorSyntaxError(f"expression longer than {MAX_LENGTH} characters")
-    return Expression(text, _Parser(text).parse())
+    parser = _Parser(text)
+    root = parser.parse()
+    return Expression(text, root, frozenset(parser.names))
 
 
 def evaluate(text: str, **variables: Mapping[str, Any]) -> Any:

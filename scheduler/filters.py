@@ -54,11 +54,7 @@ def protocol_variants(protocol: Any) -> Any:
 def fmt(value: Any) -> str:
     """A number as a person would write it: 95, 3.2, 0.25 (no float noise)."""
     if value.__class__ is float:
-        if value.is_integer() and -1e15 < value < 1e15:
-            return f"{value:.0f}"
-        if value != value or value in (math.inf, -math.inf):
-            return str(value)
-        return f"{value:.2f}".rstrip("0").rstrip(".")
+        return f"{value:.12g}"  # 12 significant digits: hides float noise, no trailing .0
     return str(value)
 
 
@@ -117,16 +113,18 @@ class Capacity(NamedTuple):
 
     def explain(self) -> str:
         """The arithmetic behind ``virtual_free``, for reasons and tooltips."""
-        base = f"({fmt(self.total)} − {fmt(self.reserved)} reserved)"
-        if self.thin:
-            return (
-                f"{fmt(self.virtual_free)} GiB = {base} × {fmt(self.mosr)}"
-                f" − {fmt(self.provisioned)} provisioned"
-            )
-        return (
-            f"{fmt(self.virtual_free)} GiB = min(free {fmt(self.free)},"
-            f" {base} − {fmt(self.provisioned)} provisioned)"
-        )
+        return explain_virtual_free(self)
+
+
+def explain_virtual_free(figures: tuple[Any, ...]) -> str:
+    """``Capacity.explain`` for the plain tuple ``pool_capacity`` returns."""
+    _, thin, total, free, provisioned, _, reserved, mosr, _, virtual_free, _ = figures
+    base = f"({fmt(total)} − {fmt(reserved)} reserved)"
+    if thin:
+        return f"{fmt(virtual_free)} GiB = {base} × {fmt(mosr)} − {fmt(provisioned)} provisioned"
+    return (
+        f"{fmt(virtual_free)} GiB = min(free {fmt(free)}, {base} − {fmt(provisioned)} provisioned)"
+    )
 
 
 def _number(value: Any, field: str) -> float:
@@ -210,8 +208,10 @@ def pool_capacity(caps: dict[str, Any], thin_requested: bool, global_mosr: str) 
 
         # sched_utils.calculate_capacity_factors, in Cinder's operation order:
         # the percentage is divided first, and floor() makes that order visible.
-        total = float(total)
-        reserved = math.floor(total * (reserved_pct / 100))
+        if total.__class__ is not float:
+            total = float(total)
+        # floor(total × 0.0) is 0, so an unreserved pool can skip the floor.
+        reserved = math.floor(total * (reserved_pct / 100)) if reserved_pct else 0
         available = total - reserved
         # round2() inlined below: this runs for every pool on every decision.
         if thin:
@@ -306,22 +306,28 @@ def cached_capacity(pool: PoolState, thin: bool, global_mosr: str) -> tuple[Any,
     """``pool_capacity`` memoised on the pool, so filter and weigher compute it once.
 
     The memo is keyed on the capabilities dict object (hence "replace, do not
-    edit, capabilities"), the request kind and the global ratio option. It sits
-    in the instance ``__dict__`` rather than a dataclass field so it never shows
-    up in repr, equality or ``asdict``.
+    edit, capabilities"), the request kind and the global ratio option.
     """
     caps = pool.capabilities
-    memo = pool.__dict__.get("_capacity")
+    memo = pool._capacity
     if memo is not None and memo[0] is caps and memo[1] is thin and memo[2] == global_mosr:
         return memo[3]
     figures = pool_capacity(caps, thin, global_mosr)
-    pool.__dict__["_capacity"] = (caps, thin, global_mosr, figures)
+    pool._capacity = (caps, thin, global_mosr, figures)
     return figures
 
 
 def wants_thin(extra_specs: dict[str, Any]) -> bool:
     """Cinder assumes thin unless the type says ``provisioning:type=thick``."""
     return extra_specs.get("provisioning:type") != "thick"
+
+
+def _unreserved(reserved_pct: Any) -> bool:
+    """Cinder's ``float(reserved_percentage) / 100 == 0`` test, without raising."""
+    try:
+        return float(reserved_pct) == 0
+    except (TypeError, ValueError):
+        return False
 
 
 def _has_room(figures: tuple[Any, ...], size: int) -> bool:
@@ -484,7 +490,7 @@ class CapacityFilter(BackendFilter):
         figures = cached_capacity(pool, self.thin, self.global_mosr)
         if _has_room(figures, size):
             return PASS
-        return self._verdict(Capacity._make(figures), size)
+        return self._verdict(figures, size)
 
     def filter_all(
         self, pools: list[PoolState], req: Request
@@ -500,11 +506,12 @@ class CapacityFilter(BackendFilter):
         failed: dict[str, str] = {}
         for pool in pools:
             caps = pool.capabilities
-            memo = pool.__dict__.get("_capacity")
+            memo = pool._capacity
             if memo is not None and memo[0] is caps and memo[1] is thin and memo[2] == mosr_option:
                 figures = memo[3]
-            else:
-                figures = cached_capacity(pool, thin, mosr_option)
+            else:  # cached_capacity(), inlined
+                figures = pool_capacity(caps, thin, mosr_option)
+                pool._capacity = (caps, thin, mosr_option, figures)
             if figures[0] == "ok":
                 if figures[1]:
                     mosr, total_available = figures[7], figures[8]
@@ -520,7 +527,7 @@ class CapacityFilter(BackendFilter):
                     kept.append(pool)
                     names.append(pool.name)
                     continue
-            verdict = self._verdict(Capacity._make(figures), size)
+            verdict = self._verdict(figures, size)
             if verdict.passed:
                 kept.append(pool)
                 names.append(pool.name)
@@ -528,43 +535,51 @@ class CapacityFilter(BackendFilter):
                 failed[pool.name] = verdict.reason
         return kept, names, failed
 
-    def _verdict(self, cap: Capacity, size: int) -> Verdict:
+    def _verdict(self, figures: tuple[Any, ...], size: int) -> Verdict:
         """The slow path: unusual states, and failures with their reasons."""
-        state = cap.state
+        state, thin, total, _, provisioned, reserved_pct, _, mosr, total_available, _, problem = (
+            figures
+        )
         if state == "free_unbounded":
             return PASS
-        if state == "total_unbounded" and cap.reserved_percentage == 0:
+        if state == "total_unbounded" and _unreserved(reserved_pct):
             return PASS
         if not self.trace:
-            return FAIL
+            return FAIL if not _has_room(figures, size) else PASS
         if state == "total_unbounded":
-            return self.fail(
-                f"total capacity is {cap.total!r}, so {fmt(cap.reserved_percentage)}%"
-                " reserved cannot be computed"
+            return Verdict(
+                False,
+                f"total capacity is {total!r}, so {fmt(reserved_pct)}% reserved cannot be computed",
             )
         if state == "free_unset":
-            return self.fail("free capacity not set: volume node info collection broken")
+            return Verdict(False, "free capacity not set: volume node info collection broken")
         if state == "no_total":
-            return self.fail(f"total capacity is {fmt(cap.total)} GiB")
+            return Verdict(False, f"total capacity is {fmt(total)} GiB")
         if state == "invalid":
-            return self.fail(f"capacity report unusable: {cap.problem}")
-        if cap.thin:
-            if cap.mosr < 1:
-                return self.fail(
-                    f"invalid max over-subscription ratio {fmt(cap.mosr)} (must be at least 1.0)"
+            return Verdict(False, f"capacity report unusable: {problem}")
+        if _has_room(figures, size):
+            return PASS
+        if thin:
+            if mosr < 1:
+                return Verdict(
+                    False,
+                    f"invalid max over-subscription ratio {fmt(mosr)} (must be at least 1.0)",
                 )
             # Cinder divides by a total that already includes the ratio and then
             # compares with the ratio again, so this check rarely binds; the
             # virtual-free test is the real one.
-            ratio = (cap.provisioned + size) / cap.total_available if cap.total_available else inf
-            if ratio > cap.mosr:
-                return self.fail(
+            ratio = (provisioned + size) / total_available if total_available else inf
+            if ratio > mosr:
+                return Verdict(
+                    False,
                     f"needs {size} GiB; provisioned ratio {ratio:.2f} would exceed max"
-                    f" over-subscription ratio {cap.mosr:.2f} (thin: ({fmt(cap.provisioned)}"
-                    f" provisioned + {size}) / {fmt(cap.total_available)} GiB)"
+                    f" over-subscription ratio {mosr:.2f} (thin: ({fmt(provisioned)}"
+                    f" provisioned + {size}) / {fmt(total_available)} GiB)",
                 )
-        kind = "thin" if cap.thin else "thick"
-        return self.fail(f"needs {size} GiB; virtual free {cap.explain()} ({kind})")
+        kind = "thin" if thin else "thick"
+        return Verdict(
+            False, f"needs {size} GiB; virtual free {explain_virtual_free(figures)} ({kind})"
+        )
 
 
 class CapabilitiesFilter(BackendFilter):
@@ -645,53 +660,67 @@ class IgnoreAttemptedHostsFilter(BackendFilter):
         return self.fail(f"already attempted for this volume (this is attempt {self.attempt})")
 
 
-def function_variables(
-    pool: PoolState, req: Request, protocol: Any = None, **stats_extra: Any
-) -> dict[str, Any]:
-    """The names a filter/goodness function can use: stats, capabilities, extra, volume, qos.
+class FunctionScope:
+    """What a filter/goodness function can read: stats, capabilities, extra, volume, qos.
 
-    ``protocol`` pins ``storage_protocol`` to one spelling, as Cinder does when a
-    function mentions it and the backend's protocol has variants.
+    The request's parts (``extra``: the type's extra specs; ``volume``: the
+    request as Cinder's volume_properties; ``qos``: empty here) are built once
+    per request; a pool's ``stats`` only when the expression reads them.
     """
-    caps = pool.capabilities
-    reported_protocol = protocol_variants(caps.get("storage_protocol"))
-    if protocol is not None:
-        reported_protocol = protocol
-    capabilities = dict(caps)
-    if "storage_protocol" in caps or protocol is not None:
-        capabilities["storage_protocol"] = reported_protocol
-    stats = {
-        "host": pool.name,
-        "volume_backend_name": caps.get("volume_backend_name"),
-        "vendor_name": caps.get("vendor_name"),
-        "driver_version": caps.get("driver_version"),
-        "storage_protocol": reported_protocol,
-        "QoS_support": caps.get("QoS_support", False),
-        "total_capacity_gb": caps.get("total_capacity_gb", 0),
-        "allocated_capacity_gb": caps.get("allocated_capacity_gb", 0),
-        "free_capacity_gb": caps.get("free_capacity_gb", 0),
-        "reserved_percentage": caps.get("reserved_percentage", 0),
-        "updated": caps.get("timestamp"),
-        **stats_extra,
-    }
-    volume = {
-        "size": req.size,
-        "id": req.volume_id,
-        "availability_zone": req.availability_zone,
-        "status": "creating",
-        "attach_status": "detached",
-    }
-    return {
-        "stats": stats,
-        "capabilities": capabilities,
-        "extra": dict(req.extra_specs or {}),
-        "volume": volume,
-        "qos": {},
-    }
+
+    def __init__(self, req: Request) -> None:
+        self.extra = dict(req.extra_specs or {})
+        self.volume = {
+            "size": req.size,
+            "id": req.volume_id,
+            "availability_zone": req.availability_zone,
+            "status": "creating",
+            "attach_status": "detached",
+        }
+        self.qos: dict[str, Any] = {}
+
+    def variables(
+        self, pool: PoolState, expression: evaluator.Expression, protocol: Any = None
+    ) -> dict[str, Any]:
+        """``protocol`` pins storage_protocol to one spelling (see ``protocol_choices``)."""
+        caps = pool.capabilities
+        capabilities = caps
+        if protocol is not None:
+            capabilities = {**caps, "storage_protocol": protocol}
+        stats: dict[str, Any] = {}
+        if "stats" in expression.namespaces:
+            stats = {
+                "host": pool.name,
+                "cluster_name": None,
+                "backend_id": pool.name,
+                "volume_backend_name": caps.get("volume_backend_name"),
+                "vendor_name": caps.get("vendor_name"),
+                "driver_version": caps.get("driver_version"),
+                "storage_protocol": (
+                    protocol if protocol is not None else caps.get("storage_protocol")
+                ),
+                "QoS_support": caps.get("QoS_support", False),
+                "total_capacity_gb": caps.get("total_capacity_gb", 0),
+                "allocated_capacity_gb": caps.get("allocated_capacity_gb", 0),
+                "free_capacity_gb": caps.get("free_capacity_gb", 0),
+                "reserved_percentage": caps.get("reserved_percentage", 0),
+                "updated": caps.get("timestamp"),
+            }
+        return {
+            "stats": stats,
+            "capabilities": capabilities,
+            "extra": self.extra,
+            "volume": self.volume,
+            "qos": self.qos,
+        }
 
 
 def protocol_choices(function: str, caps: dict[str, Any]) -> Iterable[Any]:
-    """One entry per storage_protocol spelling if the function mentions the protocol."""
+    """Each spelling of the pool's protocol if the function mentions it, else ``(None,)``.
+
+    As Cinder does, a function that mentions storage_protocol is tried with
+    every spelling (iSCSI and iscsi, ...) and the best outcome counts.
+    """
     variants = protocol_variants(caps.get("storage_protocol"))
     if "storage_protocol" in function and isinstance(variants, list):
         return variants
@@ -703,18 +732,23 @@ class DriverFilter(BackendFilter):
 
     name = "DriverFilter"
 
+    def prepare(self, req: Request) -> None:
+        self.scope = FunctionScope(req)
+
     def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
+        self._ready(req)
         function = pool.capabilities.get("filter_function")
         if function is None:
             return PASS
         function = str(function)
+        try:
+            expression = evaluator.parse(function)
+        except evaluator.EvaluatorError as exc:
+            return self.fail(f"filter_function {function!r} failed: {exc}")
         problem = ""
         for protocol in protocol_choices(function, pool.capabilities):
-            variables = function_variables(
-                pool, req, protocol, cluster_name=None, backend_id=pool.name
-            )
             try:
-                if evaluator.parse(function).evaluate(variables):
+                if expression.evaluate(self.scope.variables(pool, expression, protocol)):
                     return PASS
             except evaluator.EvaluatorError as exc:
                 problem = f": {exc}"

@@ -1,45 +1,144 @@
 """Turns stored pool reports and service heartbeats into plain PoolState values.
 
 The pure filters and weighers never see the ORM; this module is the seam.
+
+PoolState objects are kept in a per-process cache keyed by pool name and
+reused while the pool's row is unchanged (same ``Pool.updated_at`` and zone):
+a reused object keeps its memoised capacity figures, which makes a 1,000-pool
+decision markedly cheaper (see docs/BENCHMARKS.md), and its capabilities JSON
+is not decoded again. A row changes whenever a report arrives or the scheduler
+consumes capacity on it, so a stale object is never used. ``capabilities`` is
+read-only: it is replaced, never edited, so sharing it is safe.
 """
 
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import BooleanField, CharField, ExpressionWrapper, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from portal.models import Service
 from scheduler.decision import PoolState, consume_from_volume
 from scheduler.models import Pool
 
+#: pool name -> ((updated_at, availability zone), PoolState)
+_CACHE: dict[str, tuple[tuple[str, str], PoolState]] = {}
+
 
 def backend_of(pool_name: str) -> str:
     return pool_name.partition("#")[0]
 
 
+def service_problem(service: Service | None, now: datetime) -> str:
+    """Why a backend's pools may not be chosen ("" if they may): Cinder's is_up/disabled."""
+    if service is None:
+        return NO_SERVICE
+    if service.disabled:
+        return disabled_reason(service.disabled_reason)
+    if not service.is_up(now):
+        return down_reason(service.heartbeat_age(now))
+    return ""
+
+
+NO_SERVICE = "no volume service registered for this backend"
+
+
+def disabled_reason(reason: str) -> str:
+    return f"backend disabled: {reason or 'no reason given'}"
+
+
+def down_reason(age: float | None) -> str:
+    seen = "never" if age is None else f"{age:.0f} s ago"
+    return f"backend down: last heartbeat {seen}"
+
+
 def pool_states() -> tuple[list[PoolState], dict[str, str]]:
-    """Pools of live, enabled backends, and why each other pool is out."""
+    """Pools of live, enabled backends, and why each other pool is out.
+
+    1. Read every volume service's zone, disabled flag and whether it is up
+       (decided in SQL: heartbeat within ``service_down_time``), and each pool's
+       name, host and version (``updated_at`` as text), without the JSON columns
+       and without converting a thousand timestamps.
+    2. Exclude pools whose service is missing, disabled or down, with the reason.
+    3. Reuse the cached PoolState of every usable pool whose version is unchanged;
+       load the capabilities of the others in one query and cache them.
+    """
     now = timezone.now()
-    services = {s.host: s for s in Service.objects.filter(binary="cinder-volume")}
-    usable, excluded = [], {}
-    for pool in Pool.objects.all():
-        service = services.get(pool.host)
+    cutoff = now - timedelta(seconds=settings.SERVICE_DOWN_TIME)
+    is_up = ExpressionWrapper(Q(heartbeat_at__gte=cutoff), output_field=BooleanField())
+    services: dict[str, tuple[str, bool, str, bool]] = {
+        host: (zone, disabled, reason, bool(up))
+        for host, zone, disabled, reason, up in Service.objects.filter(
+            binary="cinder-volume"
+        ).values_list("host", "availability_zone", "disabled", "disabled_reason", is_up)
+    }
+    version_text = Cast("updated_at", output_field=CharField())
+    usable_rows: list[tuple[str, tuple[str, str]]] = []
+    excluded: dict[str, str] = {}
+    down_hosts: dict[str, list[str]] = {}
+    for name, host, version in Pool.objects.values_list("name", "host", version_text):
+        service = services.get(host)
         if service is None:
-            excluded[pool.name] = "no volume service registered for this backend"
-        elif service.disabled:
-            excluded[pool.name] = f"backend disabled: {service.disabled_reason or 'no reason'}"
-        elif not service.is_up(now):
-            age = service.heartbeat_age(now)
-            seen = "never" if age is None else f"{age:.0f} s ago"
-            excluded[pool.name] = f"backend down: last heartbeat {seen}"
+            excluded[name] = NO_SERVICE
+        elif service[1]:
+            excluded[name] = disabled_reason(service[2])
+        elif not service[3]:
+            down_hosts.setdefault(host, []).append(name)
         else:
-            usable.append(
-                PoolState(
-                    name=pool.name,
-                    host=pool.host,
-                    availability_zone=service.availability_zone,
-                    capabilities=pool.capabilities,
-                )
+            usable_rows.append((name, (version, service[0])))
+    if down_hosts:
+        # How long ago each down backend was last heard from (few, normally).
+        seen = dict(
+            Service.objects.filter(binary="cinder-volume", host__in=list(down_hosts)).values_list(
+                "host", "heartbeat_at"
             )
+        )
+        for host, names in down_hosts.items():
+            at = seen.get(host)
+            reason = down_reason(None if at is None else (now - at).total_seconds())
+            for name in names:
+                excluded[name] = reason
+    stale = [name for name, version in usable_rows if _cached(name, version) is None]
+    if stale:
+        fresh = Pool.objects.filter(name__in=stale) if len(stale) < 500 else Pool.objects.all()
+        for name, host, caps, version in fresh.values_list(
+            "name", "host", "capabilities", version_text
+        ):
+            service = services.get(host)
+            if service is None:
+                continue
+            state = PoolState(name, host, service[0], caps)
+            _CACHE[name] = ((version, service[0]), state)
+    usable = []
+    for name, version in usable_rows:
+        state = _cached(name, version)
+        if state is None:  # changed between the two queries: take what was just read
+            entry = _CACHE.get(name)
+            if entry is None:
+                continue
+            state = entry[1]
+        usable.append(state)
+    if len(_CACHE) > 2 * max(len(usable_rows) + len(excluded), 1000):
+        _forget_missing({name for name, _ in usable_rows} | set(excluded))
     return usable, excluded
+
+
+def _cached(name: str, version: tuple[str, str]) -> PoolState | None:
+    entry = _CACHE.get(name)
+    return entry[1] if entry is not None and entry[0] == version else None
+
+
+def _forget_missing(known: set[str]) -> None:
+    for name in [n for n in _CACHE if n not in known]:
+        _CACHE.pop(name, None)
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
 
 
 def consume(pool_name: str, size: int) -> None:
@@ -71,6 +170,15 @@ def update_from_report(host: str, availability_zone: str, capabilities: dict, re
             row = Pool.objects.select_for_update().filter(name=name).first()
             if row is not None and row.reported_at > reported_at:
                 continue  # an older report arriving late must not win
+            if (
+                row is not None
+                and row.capabilities == merged
+                and row.availability_zone == availability_zone
+            ):
+                # Nothing changed: record the report's time without bumping updated_at,
+                # so the scheduler's cached PoolState stays valid.
+                Pool.objects.filter(pk=row.pk).update(reported_at=reported_at)
+                continue
             Pool.objects.update_or_create(
                 name=name,
                 defaults={
@@ -81,3 +189,48 @@ def update_from_report(host: str, availability_zone: str, capabilities: dict, re
                 },
             )
         Pool.objects.filter(host=host).exclude(name__in=names).delete()
+
+
+def store_pool_reports(reports: list[tuple[str, str, str, dict]], reported_at) -> int:
+    """Many pools' reports at once (the simulated fleet): ``(pool, host, zone, merged caps)``.
+
+    The same rules as ``update_from_report``, in a handful of queries: an older
+    report never wins, and an unchanged pool only gets its ``reported_at`` moved
+    (so cached PoolStates stay valid). Returns how many pools changed.
+    """
+    now = timezone.now()
+    names = [name for name, _, _, _ in reports]
+    with transaction.atomic():
+        existing = {p.name: p for p in Pool.objects.select_for_update().filter(name__in=names)}
+        changed, created, unchanged = [], [], []
+        for name, host, zone, caps in reports:
+            row = existing.get(name)
+            if row is None:
+                created.append(
+                    Pool(
+                        name=name,
+                        host=host,
+                        availability_zone=zone,
+                        capabilities=caps,
+                        reported_at=reported_at,
+                    )
+                )
+            elif row.reported_at > reported_at:
+                continue
+            elif row.capabilities == caps and row.availability_zone == zone:
+                unchanged.append(row.pk)
+            else:
+                row.host, row.availability_zone, row.capabilities = host, zone, caps
+                row.reported_at, row.updated_at = reported_at, now
+                changed.append(row)
+        Pool.objects.bulk_create(created, batch_size=500)
+        Pool.objects.bulk_update(
+            changed,
+            ["host", "availability_zone", "capabilities", "reported_at", "updated_at"],
+            batch_size=500,
+        )
+        for start in range(0, len(unchanged), 500):
+            Pool.objects.filter(pk__in=unchanged[start : start + 500]).update(
+                reported_at=reported_at
+            )
+    return len(created) + len(changed)

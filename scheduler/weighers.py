@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scheduler import evaluator
 from scheduler.filters import (
     DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
+    FunctionScope,
     cached_capacity,
-    function_variables,
     protocol_choices,
     wants_thin,
 )
@@ -39,6 +39,14 @@ def normalise(weights: Sequence[float]) -> list[float]:
         return [0.0] * len(weights)
     span = high - low
     return [(w - low) / span for w in weights]
+
+
+def _figure(value: Any) -> float:
+    """A reported count or size as a float; missing or junk counts as 0."""
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 class BaseWeigher:
@@ -85,7 +93,7 @@ class CapacityWeigher(BaseWeigher):
         append = weights.append
         for pool in pools:
             # The CapacityFilter usually just computed these: read its memo inline.
-            memo = pool.__dict__.get("_capacity")
+            memo = pool._capacity
             if (
                 memo is not None
                 and memo[0] is pool.capabilities
@@ -130,7 +138,7 @@ class AllocatedCapacityWeigher(BaseWeigher):
         self.multiplier = -1.0 if opts is None else opts.allocated_capacity_weight_multiplier
 
     def weigh(self, pool: PoolState, req: Request) -> float:
-        return float(pool.capabilities.get("allocated_capacity_gb", 0) or 0)
+        return _figure(pool.capabilities.get("allocated_capacity_gb"))
 
 
 class VolumeNumberWeigher(BaseWeigher):
@@ -150,8 +158,8 @@ class VolumeNumberWeigher(BaseWeigher):
 
     def weigh(self, pool: PoolState, req: Request) -> float:
         if self.counts is not None:
-            return float(self.counts.get(pool.name, 0))
-        return float(pool.capabilities.get("total_volumes", 0) or 0)
+            return _figure(self.counts.get(pool.name))
+        return _figure(pool.capabilities.get("total_volumes"))
 
 
 class ChanceWeigher(BaseWeigher):
@@ -168,7 +176,7 @@ class ChanceWeigher(BaseWeigher):
         return self.random()
 
 
-def goodness_rating(pool: PoolState, req: Request) -> float:
+def goodness_rating(pool: PoolState, req: Request, scope: FunctionScope | None = None) -> float:
     """A pool's ``goodness_function`` result, 0..100, as Cinder's GoodnessWeigher rates it.
 
     No function, an error, or a result outside 0..100 rates 0; ``True`` is 100.
@@ -183,9 +191,10 @@ def goodness_rating(pool: PoolState, req: Request) -> float:
         expression = evaluator.parse(function)
     except evaluator.EvaluatorError:
         return 0.0
+    scope = scope or FunctionScope(req)
     best = 0.0
     for protocol in protocol_choices(function, pool.capabilities):
-        best = max(best, _rate(expression, function_variables(pool, req, protocol)))
+        best = max(best, _rate(expression, scope.variables(pool, expression, protocol)))
     return best
 
 
@@ -210,8 +219,9 @@ class GoodnessWeigher(BaseWeigher):
         super().__init__(opts)
         self.multiplier = 1.0 if opts is None else opts.goodness_weight_multiplier
 
-    def weigh(self, pool: PoolState, req: Request) -> float:
-        return goodness_rating(pool, req)
+    def raw_weights(self, pools: Sequence[PoolState], req: Request) -> list[float]:
+        scope = FunctionScope(req)
+        return [goodness_rating(pool, req, scope) for pool in pools]
 
 
 WEIGHERS: dict[str, type[BaseWeigher]] = {

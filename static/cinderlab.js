@@ -1,29 +1,95 @@
-// Live badge and the polling fallback for pages that stream over a websocket.
-// The htmx ws extension reconnects by itself (with back-off); while it cannot,
-// the volume page polls its live fragment so the picture still moves.
+// Cinderlab's live pages: websocket badge, polling fallback, keeping what the
+// user opened open across updates, and replaying a finished volume's flows.
+//
+// Every websocket message carries the whole picture as sections swapped by id
+// (htmx ws extension, out-of-band swaps). Sections identical to the last ones
+// received are not touched at all; changed ones are replaced, and any task the
+// user had expanded is expanded again before the browser paints.
 (function () {
   "use strict";
+
+  var STATE_ICONS = {
+    pending: "○", running: "◔", success: "✓", failure: "✗",
+    reverting: "↺", reverted: "⟲", revert_failure: "‼"
+  };
+  var STATUS_ICONS = {creating: "◔", available: "✓", error: "✗", deleting: "↺", "in-use": "⇄"};
+  var POLL_MS = 2000;
+  var RESYNC_MS = 15000;   // no message for this long while moving: fetch the picture once
+  var APP_CLOSE = 4000;    // 4000-4999: the server refused us; do not retry
+
   var failures = 0;
   var poller = null;
+  var lastMessageAt = Date.now();
+  var lastHtml = {};       // section id -> the HTML last swapped in over the socket
+  var expanded = {};       // ids of <details data-keep-open> the user opened
 
   function badge(text, state) {
     var el = document.getElementById("live-badge");
     if (el) { el.textContent = text; el.dataset.state = state; }
   }
 
+  function watchElement() {
+    return document.getElementById("volume-watch") || document.getElementById("dashboard-watch");
+  }
+
   function stillMoving() {
-    var live = document.getElementById("volume-live");
-    return live && live.dataset.transitional === "true";
+    var facts = document.getElementById("volume-facts");
+    return !!facts && facts.dataset.transitional === "true";
+  }
+
+  // -- keep expanded tasks expanded -----------------------------------------
+  document.addEventListener("toggle", function (event) {
+    var el = event.target;
+    if (!el.dataset || !el.dataset.keepOpen) { return; }
+    if (el.open) { expanded[el.dataset.keepOpen] = true; } else { delete expanded[el.dataset.keepOpen]; }
+  }, true);
+
+  function restoreExpanded() {
+    Object.keys(expanded).forEach(function (key) {
+      var el = document.querySelector('details[data-keep-open="' + CSS.escape(key) + '"]');
+      if (el && !el.open) { el.open = true; }
+    });
+  }
+
+  // Skip sections that did not change: no DOM churn, nothing collapses.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var d = event.detail;
+    var fragment = d.fragment;
+    if (!fragment || !fragment.id) { return; }
+    var html = fragment.outerHTML;
+    if (lastHtml[fragment.id] === html && document.getElementById(fragment.id)) {
+      d.shouldSwap = false;
+    } else {
+      lastHtml[fragment.id] = html;
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", restoreExpanded);
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    lastMessageAt = Date.now();
+    restoreExpanded();
+    if (replay.running) { replay.reapply(); }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    lastHtml = {};  // a polled picture replaced the sections: compare afresh
+    restoreExpanded();
+  });
+
+  // -- polling fallback ------------------------------------------------------
+  function pollOnce() {
+    var watch = document.getElementById("volume-watch");
+    if (!watch || !watch.dataset.pollUrl) { return; }
+    htmx.ajax("GET", watch.dataset.pollUrl, {target: "#volume-live", swap: "outerHTML"});
   }
 
   function startPolling() {
     var watch = document.getElementById("volume-watch");
     if (poller || !watch || !watch.dataset.pollUrl) { return; }
     badge("○ polling (live updates unavailable)", "polling");
+    pollOnce();
     poller = setInterval(function () {
-      htmx.ajax("GET", watch.dataset.pollUrl, {target: "#volume-live", swap: "outerHTML"});
-      if (!stillMoving()) { stopPolling(); badge("✓ finished", "done"); }
-    }, 2000);
+      if (!stillMoving()) { stopPolling(); badge("✓ finished (polled)", "done"); return; }
+      pollOnce();
+    }, POLL_MS);
   }
 
   function stopPolling() {
@@ -31,15 +97,153 @@
   }
 
   document.addEventListener("htmx:wsOpen", function () {
-    failures = 0; stopPolling(); badge("● live", "live");
+    failures = 0; stopPolling(); lastHtml = {}; badge("● live", "live");
   });
-  document.addEventListener("htmx:wsClose", function () {
+  document.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail && event.detail.event ? event.detail.event.code : 0;
     failures += 1;
+    if (code >= APP_CLOSE && code < 5000) {
+      badge("⊘ not allowed to watch this", "refused");
+      return;
+    }
     badge("◌ reconnecting…", "reconnecting");
+    // htmx reconnects by itself after abnormal closes; after a clean close
+    // (a server restart says "going away") ask it to, after a pause.
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && event.detail && event.detail.socketWrapper) {
+      var wrapper = event.detail.socketWrapper;
+      setTimeout(function () { if (wrapper.reconnect) { wrapper.reconnect(); } }, 1000 + Math.random() * 1000);
+    }
     if (failures >= 3) { startPolling(); }
   });
   document.addEventListener("htmx:wsError", function () { failures += 1; });
-  document.addEventListener("DOMContentLoaded", function () {
-    if (!window.WebSocket) { startPolling(); }
+
+  // A safety net under the socket: if nothing arrived for a while although the
+  // volume is still moving, fetch the picture once.
+  setInterval(function () {
+    if (!poller && stillMoving() && Date.now() - lastMessageAt > RESYNC_MS) {
+      lastMessageAt = Date.now();
+      pollOnce();
+    }
+  }, RESYNC_MS / 3);
+
+  if (!window.WebSocket) {
+    // No websockets at all: do not let htmx try; poll from the start.
+    var watch = watchElement();
+    if (watch) { watch.removeAttribute("ws-connect"); watch.removeAttribute("hx-ext"); }
+    document.addEventListener("DOMContentLoaded", startPolling);
+  }
+
+  // -- replay ------------------------------------------------------------------
+  function setTaskState(el, state) {
+    if (el.classList.contains("task")) {
+      el.dataset.state = state;
+      el.className = "task state-" + state;
+      var icon = el.querySelector(":scope > details > summary .icon");
+      var text = el.querySelector(":scope > details > summary .state-text");
+      if (icon) { icon.textContent = STATE_ICONS[state] || "?"; }
+      if (text) { text.textContent = state.replace("_", " "); }
+    } else if (el.classList.contains("attempt")) {
+      el.dataset.runState = state;
+      var label = el.querySelector(".run-state");
+      if (label) {
+        label.className = "run-state state-" + state;
+        label.textContent = (STATE_ICONS[state] || "?") + " " + state.replace("_", " ");
+      }
+    }
+  }
+
+  function setStatus(status) {
+    var el = document.querySelector("#volume-facts [data-volume-status]");
+    if (!el) { return; }
+    el.dataset.volumeStatus = status;
+    el.className = "status status-" + status;
+    el.textContent = (STATUS_ICONS[status] || "•") + " " + status;
+  }
+
+  var replay = {
+    running: false,
+    timers: [],
+    frame: null,
+    applied: {},
+    data: function () {
+      var el = document.getElementById("replay-data");
+      return el ? JSON.parse(el.textContent) : null;
+    },
+    clock: function (text, state) {
+      var el = document.getElementById("replay-clock");
+      if (el) { el.textContent = text; el.dataset.replayState = state; }
+    },
+    buttons: function (running) {
+      document.querySelectorAll("[data-replay-stop]").forEach(function (b) { b.hidden = !running; });
+    },
+    cursor: function (atMs, data) {
+      var gantt = document.querySelector(".gantt");
+      if (!gantt) { return; }
+      var start = parseFloat(gantt.dataset.ganttStartMs), span = parseFloat(gantt.dataset.ganttSpanMs);
+      gantt.querySelectorAll(".gantt-cursor").forEach(function (c) {
+        if (atMs === null) { c.hidden = true; return; }
+        var left = 100 * (data.start_ms + atMs - start) / span;
+        c.hidden = false;
+        c.style.left = Math.max(0, Math.min(100, left)) + "%";
+      });
+    },
+    apply: function (id, state) {
+      this.applied[id] = state;
+      var el = document.getElementById(id);
+      if (el) { setTaskState(el, state); }
+    },
+    reapply: function () {  // a live update replaced elements mid-replay
+      var self = this;
+      Object.keys(this.applied).forEach(function (id) { self.apply(id, self.applied[id]); });
+    },
+    stop: function (finish) {
+      this.timers.forEach(clearTimeout);
+      this.timers = [];
+      if (this.frame) { cancelAnimationFrame(this.frame); this.frame = null; }
+      var data = this.data();
+      if (finish && data) {
+        var self = this;
+        data.events.forEach(function (e) { self.apply(e.id, e.state); });
+        setStatus(data.status);
+      }
+      this.running = false;
+      this.applied = {};
+      this.cursor(null, data);
+      this.buttons(false);
+      this.clock(finish ? "replay finished" : "", finish ? "done" : "idle");
+    },
+    start: function (speed) {
+      var data = this.data();
+      if (!data) { return; }
+      this.stop(false);
+      var self = this;
+      this.running = true;
+      this.buttons(true);
+      var ids = {};
+      data.events.forEach(function (e) { ids[e.id] = true; });
+      Object.keys(ids).forEach(function (id) { self.apply(id, "pending"); });
+      setStatus("creating");
+      var began = performance.now();
+      this.clock("0.000 s at " + speed + "×", "playing");
+      data.events.forEach(function (e) {
+        self.timers.push(setTimeout(function () { self.apply(e.id, e.state); }, e.t / speed));
+      });
+      this.timers.push(setTimeout(function () { self.stop(true); }, data.duration_ms / speed + 50));
+      var tick = function () {
+        var at = (performance.now() - began) * speed;
+        self.clock((Math.min(at, data.duration_ms) / 1000).toFixed(3) + " s at " + speed + "×", "playing");
+        self.cursor(Math.min(at, data.duration_ms), data);
+        if (self.running) { self.frame = requestAnimationFrame(tick); }
+      };
+      this.frame = requestAnimationFrame(tick);
+    }
+  };
+  window.cinderlabReplay = replay;
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-replay-speed], [data-replay-stop]");
+    if (!button) { return; }
+    if (button.hasAttribute("data-replay-stop")) { replay.stop(true); return; }
+    replay.start(parseFloat(button.dataset.replaySpeed));
   });
 })();

@@ -173,3 +173,9 @@ def server(cloud):
 
     wait_until(answers, timeout=30, what="daphne to answer")
     return url
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests last: Playwright's sync API leaves an event loop in the main
+    thread, after which code calling async_to_sync in that thread is refused."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))

@@ -1,11 +1,9 @@
 from django.contrib import admin
 
 from volumes.models import (
+    Image,
     Notification,
-    QuotaClass,
-    QuotaLimit,
-    QuotaUsage,
-    Reservation,
+    Snapshot,
     UserMessage,
     Volume,
     VolumeType,
@@ -53,27 +51,22 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["event_type", "priority"]
 
 
-@admin.register(QuotaClass)
-class QuotaClassAdmin(admin.ModelAdmin):
-    list_display = ["class_name", "resource", "hard_limit"]
-    list_editable = ["hard_limit"]
+# Quota (limits, defaults class, usages, reservations) lives in its own module.
+from volumes import quota_admin  # noqa: E402,F401
 
 
-@admin.register(QuotaLimit)
-class QuotaLimitAdmin(admin.ModelAdmin):
-    list_display = ["project", "resource", "hard_limit"]
-    list_filter = ["project"]
-    list_editable = ["hard_limit"]
+@admin.register(Snapshot)
+class SnapshotAdmin(admin.ModelAdmin):
+    list_display = ["id", "display_name", "volume", "project", "volume_size", "status"]
+    list_filter = ["status", "project"]
+    search_fields = ["id", "display_name"]
 
 
-@admin.register(QuotaUsage)
-class QuotaUsageAdmin(admin.ModelAdmin):
-    list_display = ["project", "resource", "in_use", "reserved", "updated_at"]
-    list_filter = ["project"]
-    readonly_fields = ["updated_at"]
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    """Catalog rows are editable here; files are uploaded through the Images page."""
 
-
-@admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "resource", "delta", "expire", "created_at"]
-    list_filter = ["project", "resource"]
+    list_display = ["name", "disk_format", "size", "min_disk", "status", "visibility", "owner"]
+    list_filter = ["status", "disk_format", "visibility"]
+    search_fields = ["id", "name"]
+    readonly_fields = ["checksum", "created_at", "updated_at"]

@@ -94,3 +94,28 @@ class NoValidBackend(CinderError):
 
 class DriverError(CinderError):
     message = "Volume driver reported an error: %(reason)s"
+
+
+# Sources, delete and images (agent issue): Cinder's wording.
+class InvalidImage(Invalid):
+    message = "Invalid image: %(reason)s"
+
+
+class ImageNotFound(NotFound):
+    message = "Image %(image_id)s could not be found."
+
+
+class ImageUnacceptable(Invalid):
+    message = "Image %(image_id)s is unacceptable: %(reason)s"
+
+
+class ImageTooBig(Invalid):
+    message = "Image %(image_id)s size exceeded available disk space: %(reason)s"
+
+
+class ImageCopyFailure(Invalid):
+    message = "Failed to copy image to volume: %(reason)s"
+
+
+class VolumeIsBusy(CinderError):
+    message = "deleting volume %(volume_name)s that has snapshot"

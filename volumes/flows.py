@@ -14,7 +14,7 @@ from taskflow.types.failure import Failure
 from portal.models import Service
 from scheduler import rpcapi as scheduler_rpcapi
 from volumes import exceptions, quota
-from volumes.models import Volume, VolumeType
+from volumes.models import Image, Snapshot, Volume, VolumeType
 
 LOG = logging.getLogger(__name__)
 ACTION = "volume:create"
@@ -39,27 +39,111 @@ def availability_zones() -> set[str]:
     return zones or {settings.DEFAULT_AVAILABILITY_ZONE}
 
 
-class ExtractVolumeRequestTask(CinderTask):
-    """Validates and normalises the request (size, type, zone).
+# Source statuses Cinder proceeds from (cinder/volume/flows/api/create_volume.py).
+SNAPSHOT_PROCEED_STATUS = ("available",)
+SRC_VOL_PROCEED_STATUS = ("available", "in-use")
+GiB = 1024**3
 
+
+def backend_of(host: str | None) -> str | None:
+    """``host@backend#pool`` -> ``host@backend`` (Cinder's extract_host at backend level)."""
+    return host.partition("#")[0] if host else None
+
+
+class ExtractVolumeRequestTask(CinderTask):
+    """Validates and normalises the request: sources, size, type, zone.
+
+    At most one source (snapshot, image, source volume); each must exist in
+    the caller's project and be in a status Cinder proceeds from; the size
+    defaults to the source's and may not be smaller than it.
     Reversion strategy: N/A (it changes nothing).
     """
 
-    default_provides = {"size", "volume_type_id", "volume_type_name", "availability_zones"}
+    default_provides = {
+        "size",
+        "volume_type_id",
+        "volume_type_name",
+        "availability_zones",
+        "snapshot_id",
+        "source_volid",
+        "image_id",
+    }
 
-    def execute(self, size, volume_type, availability_zone):
-        size = self._extract_size(size)
-        vtype = self._extract_volume_type(volume_type)
-        zones = self._extract_availability_zones(availability_zone, vtype)
+    def execute(
+        self, context, size, volume_type, availability_zone, snapshot_id, source_volid, image_id
+    ):
+        given = {"snapshot": snapshot_id, "imageRef": image_id, "source volume": source_volid}
+        if sum(1 for value in given.values() if value) > 1:
+            raise exceptions.InvalidInput(
+                reason="May specify only one of backup, imageRef, snapshot, source volume"
+            )
+        snapshot = self._extract_snapshot(context, snapshot_id)
+        source = self._extract_source_volume(context, source_volid)
+        image = self._extract_image(context, image_id)
+        size = self._extract_size(size, snapshot, source)
+        if image is not None:
+            self._check_image_metadata(image, size)
+        vtype = self._extract_volume_type(volume_type, snapshot, source)
+        origin = source or (snapshot.volume if snapshot else None)
+        zones = self._extract_availability_zones(availability_zone, vtype, origin, snapshot)
         return {
             "size": size,
             "volume_type_id": str(vtype.id),
             "volume_type_name": vtype.name,
             "availability_zones": zones,
+            "snapshot_id": str(snapshot.id) if snapshot else None,
+            "source_volid": str(source.id) if source else None,
+            "image_id": str(image.id) if image else None,
         }
 
     @staticmethod
-    def _extract_size(size) -> int:
+    def _extract_snapshot(context, snapshot_id) -> Snapshot | None:
+        if not snapshot_id:
+            return None
+        snapshot = (
+            Snapshot.objects.select_related("volume")
+            .filter(id=_uuid_or_none(snapshot_id), project_id=context["project_id"])
+            .first()
+        )
+        if snapshot is None:
+            raise exceptions.SnapshotNotFound(snapshot_id=snapshot_id)
+        if snapshot.status not in SNAPSHOT_PROCEED_STATUS:
+            raise exceptions.InvalidSnapshot(
+                reason="Originating snapshot status must be one of 'available' values"
+            )
+        return snapshot
+
+    @staticmethod
+    def _extract_source_volume(context, source_volid) -> Volume | None:
+        if not source_volid:
+            return None
+        source = Volume.objects.filter(
+            id=_uuid_or_none(source_volid), project_id=context["project_id"]
+        ).first()
+        if source is None:
+            raise exceptions.VolumeNotFound(volume_id=source_volid)
+        if source.status not in SRC_VOL_PROCEED_STATUS:
+            raise exceptions.InvalidVolume(
+                reason="Unable to create a volume from an originating source volume when its"
+                " status is not one of 'available', 'in-use' values"
+            )
+        return source
+
+    @staticmethod
+    def _extract_image(context, image_id) -> Image | None:
+        if not image_id:
+            return None
+        image = Image.objects.filter(id=_uuid_or_none(image_id)).first()
+        if image is None or not image.usable_by(context["project_id"]):
+            raise exceptions.ImageNotFound(image_id=image_id)
+        return image
+
+    @staticmethod
+    def _extract_size(size, snapshot=None, source=None) -> int:
+        if size in (None, "") and snapshot is not None:
+            size = snapshot.volume_size
+        elif size in (None, "") and source is not None:
+            size = source.size
         try:
             value = int(size)
         except (TypeError, ValueError):
@@ -68,11 +152,42 @@ class ExtractVolumeRequestTask(CinderTask):
             raise exceptions.InvalidInput(
                 reason=f"Volume size '{size}' must be an integer and greater than 0"
             )
+        if snapshot is not None and value < snapshot.volume_size:
+            raise exceptions.InvalidInput(
+                reason=f"Volume size '{value}'GB cannot be smaller than the snapshot size "
+                f"{snapshot.volume_size}GB. They must be >= original snapshot size."
+            )
+        if source is not None and value < source.size:
+            raise exceptions.InvalidInput(
+                reason=f"Volume size '{value}'GB cannot be smaller than original volume size "
+                f" {source.size}GB. They must be >= original volume size."
+            )
         return value
 
     @staticmethod
-    def _extract_volume_type(volume_type) -> VolumeType:
+    def _check_image_metadata(image: Image, size: int) -> None:
+        """Cinder's volume_utils.check_image_metadata: active, fits, meets min_disk."""
+        if image.status != "active":
+            raise exceptions.InvalidInput(reason=f"Image {image.id} is not active.")
+        image_gb = ((image.size or 0) + GiB - 1) // GiB
+        if image_gb > size:
+            raise exceptions.InvalidInput(
+                reason=f"Size of specified image {image_gb}GB is larger than volume size {size}GB."
+            )
+        if size < image.min_disk:
+            raise exceptions.InvalidInput(
+                reason=f"Volume size {size}GB cannot be smaller than the image minDisk size "
+                f"{image.min_disk}GB."
+            )
+
+    @staticmethod
+    def _extract_volume_type(volume_type, snapshot=None, source=None) -> VolumeType:
         if not volume_type:
+            # The source volume's type, then the snapshot's, then the default.
+            if source is not None:
+                return source.volume_type
+            if snapshot is not None:
+                return snapshot.volume_type
             return VolumeType.default()
         found = VolumeType.objects.filter(name=volume_type).first()
         if found is None:
@@ -85,8 +200,18 @@ class ExtractVolumeRequestTask(CinderTask):
         return found
 
     @staticmethod
-    def _extract_availability_zones(availability_zone, vtype: VolumeType) -> list[str]:
+    def _extract_availability_zones(
+        availability_zone, vtype: VolumeType, origin: Volume | None = None, snapshot=None
+    ) -> list[str]:
         known = availability_zones()
+        if origin is not None and origin.availability_zone:
+            # Inherited from the source; cloned_volume_same_az (default True) keeps it there.
+            what = "snapshot" if snapshot is not None else "source volume"
+            if availability_zone and availability_zone != origin.availability_zone:
+                raise exceptions.InvalidInput(
+                    reason=f"Volume must be in the same availability zone as the {what}"
+                )
+            availability_zone = origin.availability_zone
         spec = vtype.extra_specs_dict().get("RESKEY:availability_zones")
         if spec:
             allowed = [z.strip() for z in spec.split(",") if z.strip() in known]
@@ -145,7 +270,14 @@ class EntryCreateTask(CinderTask):
         volume_type_id,
         availability_zones,
         metadata,
+        snapshot_id,
+        source_volid,
+        image_id,
     ):
+        origin = source_volid or (
+            Snapshot.objects.filter(id=snapshot_id).values_list("volume_id", flat=True).first()
+        )
+        bootable = bool(origin) and Volume.objects.filter(id=origin, bootable=True).exists()
         volume = Volume.objects.create(
             id=requested_volume_id,
             project_id=context["project_id"],
@@ -158,6 +290,10 @@ class EntryCreateTask(CinderTask):
             volume_type_id=volume_type_id,
             availability_zone=availability_zones[0] if len(availability_zones) == 1 else "",
             metadata=metadata or {},
+            snapshot_id=snapshot_id,
+            source_volid=source_volid,
+            image_id=image_id,
+            bootable=bootable or bool(image_id),
         )
         properties = {
             "size": size,
@@ -214,6 +350,9 @@ class VolumeCastTask(CinderTask):
         volume_type_name,
         availability_zones,
         scheduler_hints,
+        snapshot_id,
+        source_volid,
+        image_id,
     ):
         volume_type = VolumeType.objects.get(id=volume_type_id)
         request_spec = {
@@ -225,15 +364,25 @@ class VolumeCastTask(CinderTask):
                 "extra_specs": volume_type.extra_specs_dict(),
             },
             "availability_zones": availability_zones,
-            "snapshot_id": None,
-            "source_volid": None,
-            "image_id": None,
-            "resource_backend": None,
+            "snapshot_id": snapshot_id,
+            "source_volid": source_volid,
+            "image_id": image_id,
+            "resource_backend": self._resource_backend(snapshot_id, source_volid),
             "operation": "create_volume",
         }
         filter_properties = {"scheduler_hints": scheduler_hints} if scheduler_hints else {}
         scheduler_rpcapi.create_volume(context, volume_id, request_spec, filter_properties)
         return {"request_spec": request_spec}
+
+    @staticmethod
+    def _resource_backend(snapshot_id, source_volid) -> str | None:
+        """A snapshot or a clone must be made where its source lives (snapshot_same_host)."""
+        if snapshot_id:
+            snapshot = Snapshot.objects.select_related("volume").get(id=snapshot_id)
+            return backend_of(snapshot.volume.host)
+        if source_volid:
+            return backend_of(Volume.objects.get(id=source_volid).host)
+        return None
 
     def revert(self, result, volume_id, **kwargs):
         if isinstance(result, Failure):
@@ -248,6 +397,9 @@ def get_flow() -> linear_flow.Flow:
                 "size": "raw_size",
                 "availability_zone": "raw_availability_zone",
                 "volume_type": "raw_volume_type",
+                "snapshot_id": "raw_snapshot_id",
+                "source_volid": "raw_source_volid",
+                "image_id": "raw_image_id",
             }
         ),
         QuotaReserveTask(),
@@ -255,3 +407,13 @@ def get_flow() -> linear_flow.Flow:
         QuotaCommitTask(),
         VolumeCastTask(),
     )
+
+
+def _uuid_or_none(value):
+    """A source id that is not a UUID names nothing (404), rather than a database error."""
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

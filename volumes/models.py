@@ -149,6 +149,122 @@ class Volume(models.Model):
         return cls.objects.filter(id=volume_id, **expected).update(**values) == 1
 
 
+SNAPSHOT_STATUSES = [
+    "creating",
+    "available",
+    "deleting",
+    "error",
+    "error_deleting",
+    "unmanaging",
+    "backing-up",
+    "restoring",
+]
+# Glance's image statuses.
+IMAGE_STATUSES = [
+    "queued",
+    "saving",
+    "uploading",
+    "importing",
+    "active",
+    "deactivated",
+    "killed",
+    "deleted",
+    "pending_delete",
+]
+DISK_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx", "iso", "ploop", "ami", "ari", "aki"]
+CONTAINER_FORMATS = ["bare", "ovf", "ova", "aki", "ari", "ami", "docker", "compressed"]
+
+
+class Snapshot(models.Model):
+    """A volume snapshot with Cinder's fields; it lives on its volume's backend."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    volume = models.ForeignKey(Volume, on_delete=models.PROTECT, related_name="snapshots")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="snapshots")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    display_name = models.CharField(max_length=255, blank=True)
+    display_description = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=32, default="creating", choices=[(s, s) for s in SNAPSHOT_STATUSES]
+    )
+    progress = models.CharField(max_length=255, blank=True)
+    volume_size = models.PositiveIntegerField()
+    volume_type = models.ForeignKey(VolumeType, on_delete=models.PROTECT, related_name="+")
+    use_quota = models.BooleanField(default=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.display_name or str(self.id)
+
+    @property
+    def name(self) -> str:
+        """Cinder's ``snapshot_name_template`` (the LV itself is ``_snapshot-<id>``)."""
+        return f"snapshot-{self.id}"
+
+    @classmethod
+    def conditional_update(cls, snapshot_id, expected: dict, **values) -> bool:
+        values.setdefault("updated_at", timezone.now())
+        return cls.objects.filter(id=snapshot_id, **expected).update(**values) == 1
+
+
+class Image(models.Model):
+    """An image in the catalog (Glance's part): a file under ``VAR_DIR/images``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, blank=True)
+    owner = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="images", null=True, blank=True
+    )
+    visibility = models.CharField(
+        max_length=16,
+        default="public",
+        choices=[(v, v) for v in ("public", "private", "shared", "community")],
+    )
+    status = models.CharField(
+        max_length=32, default="queued", choices=[(s, s) for s in IMAGE_STATUSES]
+    )
+    disk_format = models.CharField(
+        max_length=16, default="raw", choices=[(f, f) for f in DISK_FORMATS]
+    )
+    container_format = models.CharField(
+        max_length=16, default="bare", choices=[(f, f) for f in CONTAINER_FORMATS]
+    )
+    size = models.BigIntegerField(null=True, blank=True, help_text="bytes")
+    virtual_size = models.BigIntegerField(null=True, blank=True, help_text="bytes")
+    min_disk = models.PositiveIntegerField(default=0, help_text="GiB")
+    min_ram = models.PositiveIntegerField(default=0, help_text="MiB")
+    checksum = models.CharField(max_length=64, blank=True)
+    file = models.CharField(max_length=1024, blank=True, help_text="path under VAR_DIR/images")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "created_at"]
+
+    def __str__(self) -> str:
+        return self.name or str(self.id)
+
+    @property
+    def path(self):
+        return settings.VAR_DIR / "images" / self.file if self.file else None
+
+    @property
+    def size_gb(self) -> int:
+        """The size a volume needs to hold the image, in whole GiB."""
+        biggest = max(self.size or 0, self.virtual_size or 0)
+        return max(-(-biggest // 2**30), self.min_disk, 1)
+
+    def usable_by(self, project_id: str) -> bool:
+        return self.visibility in ("public", "community") or (
+            self.owner_id is not None and str(self.owner_id) == str(project_id)
+        )
+
+
 class UserMessage(models.Model):
     """What the user is told about an asynchronous failure (Cinder's messages API)."""
 

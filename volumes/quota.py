@@ -2,19 +2,33 @@
 
 ``reserve`` takes every resource of a request at once; ``commit`` turns
 reservations into usage; ``rollback`` drops them; ``expire`` reaps the ones
-whose flow died. Race-free on PostgreSQL (row locks taken in a fixed order)
-and on SQLite (IMMEDIATE transactions hold the write lock from BEGIN).
+whose flow died; ``check`` finds (and with ``sync`` repairs) drifted usage.
+
+Race-free on PostgreSQL and on SQLite:
+- usage rows are created before anything is locked, and the unique
+  constraint lets exactly one of two racing first reservations insert a row
+  (Cinder bug #1484343: ``FOR UPDATE`` cannot lock a row that is not there);
+- every writer locks usage rows in one order (by resource name) with
+  ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the IMMEDIATE
+  transactions configured in settings hold the write lock from BEGIN;
+- a deadlock or serialisation failure is retried, as Cinder retries.
+
+Each change nudges the project's quota group on the channel layer, so open
+create forms redraw their limit bars.
 """
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from portal import events
 from volumes import exceptions
 from volumes.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
 
@@ -29,9 +43,46 @@ DEFAULT_LIMITS = {
     "groups": 10,
     "per_volume_gigabytes": -1,
 }
-# Simple limits are checked (limit_check), never reserved.
+# Simple limits are checked (limit_check), never reserved and never used.
 SIMPLE_RESOURCES = {"per_volume_gigabytes"}
 PER_TYPE_PREFIXES = ("volumes", "gigabytes", "snapshots")
+DB_MAX_INT = 2147483647
+RETRIES = 5
+# Errors worth a retry: PostgreSQL's deadlock / serialisation failures, SQLite's busy lock.
+RETRYABLE = ("deadlock", "could not serialize", "database is locked")
+
+
+def quota_group(project_id) -> str:
+    """The channel group told when a project's quota usage changes."""
+    return f"quota-{project_id}"
+
+
+def nudge(project_ids: Iterable) -> None:
+    """Tell open create forms of these projects to redraw, once committed."""
+    ids = sorted({str(p) for p in project_ids})
+
+    def send() -> None:
+        for project_id in ids:
+            events.send_now(quota_group(project_id), {"type": "quota.changed"})
+
+    if ids:
+        transaction.on_commit(send)
+
+
+def _retrying[T](func: Callable[[], T]) -> T:
+    """Run ``func`` (one transaction), retrying deadlocks as Cinder's db layer does."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return func()
+        except OperationalError as error:
+            if attempt == RETRIES or not any(s in str(error).lower() for s in RETRYABLE):
+                raise
+            LOG.warning("Quota transaction retried after: %s", error)
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+# -- resources and limits ---------------------------------------------------
 
 
 def type_resources(type_name: str) -> list[str]:
@@ -48,8 +99,13 @@ def resource_names() -> list[str]:
     return names
 
 
+def builtin_default(resource: str) -> int:
+    """The config default: Cinder's ``quota_*`` options; per-type resources are unlimited."""
+    return DEFAULT_LIMITS.get(resource, -1)
+
+
 def default_limits() -> dict[str, int]:
-    limits = {name: DEFAULT_LIMITS.get(name, -1) for name in resource_names()}
+    limits = {name: builtin_default(name) for name in resource_names()}
     for row in QuotaClass.objects.filter(class_name="default"):
         if row.resource in limits:
             limits[row.resource] = row.hard_limit
@@ -65,6 +121,52 @@ def get_limits(project_id: str) -> dict[str, int]:
     return limits
 
 
+def ensure_default_class() -> int:
+    """Seed the ``default`` class with every resource, as Cinder's first migration does.
+
+    Returns how many rows were added; existing rows (edited defaults) are kept.
+    """
+    added = 0
+    for resource in resource_names():
+        _, created = QuotaClass.objects.get_or_create(
+            class_name="default",
+            resource=resource,
+            defaults={"hard_limit": builtin_default(resource)},
+        )
+        added += created
+    return added
+
+
+def validate_limit(project_id: str | None, resource: str, hard_limit: int) -> None:
+    """Cinder's checks on ``PUT os-quota-sets``: known key, -1..DB_MAX_INT, not below usage."""
+    if resource not in resource_names():
+        raise exceptions.InvalidInput(reason=f"Bad key(s) in quota set: {resource}")
+    if not -1 <= hard_limit <= DB_MAX_INT:
+        raise exceptions.InvalidInput(
+            reason=f"Quota limit {hard_limit} for {resource} must be between -1 and {DB_MAX_INT}."
+        )
+    if project_id is None or hard_limit == -1 or resource in SIMPLE_RESOURCES:
+        return
+    usage = QuotaUsage.objects.filter(project_id=project_id, resource=resource).first()
+    used = usage.total if usage else 0
+    if hard_limit < used:
+        raise exceptions.InvalidInput(
+            reason=(
+                f"Quota {resource} limit must be equal or greater than existing resources. "
+                f"Current usage is {used} and the requested limit is {hard_limit}."
+            )
+        )
+
+
+def set_limit(project_id: str, resource: str, hard_limit: int) -> None:
+    """Override one of a project's limits (validated as the os-quota-sets API does)."""
+    validate_limit(project_id, resource, hard_limit)
+    QuotaLimit.objects.update_or_create(
+        project_id=project_id, resource=resource, defaults={"hard_limit": hard_limit}
+    )
+    nudge([project_id])
+
+
 def add_volume_type_opts(deltas: dict[str, int], type_name: str | None) -> dict[str, int]:
     """Copy volumes/gigabytes/snapshots deltas onto the per-type resources."""
     result = dict(deltas)
@@ -76,18 +178,39 @@ def add_volume_type_opts(deltas: dict[str, int], type_name: str | None) -> dict[
 
 
 def actual_in_use(project_id: str, resource: str) -> int:
-    """What usage should be, counted from the resources themselves (Cinder's _sync_*)."""
-    from volumes.models import Volume
+    """What usage should be, counted from the resources themselves (Cinder's _sync_*).
 
-    volumes = Volume.objects.filter(project_id=project_id, use_quota=True)
+    Every volume and snapshot with ``use_quota`` counts, in any status (an
+    ``error`` volume keeps its quota until deleted); ``gigabytes`` covers
+    volume and snapshot sizes, as Cinder's does. Resources Cinderlab keeps no
+    rows for (backups, groups) count zero.
+    """
+    from django.apps import apps
+
     prefix, _, type_name = resource.partition("_")
-    if resource.startswith("volumes"):
-        qs = volumes.filter(volume_type__name=type_name) if type_name else volumes
-        return qs.count()
-    if resource.startswith("gigabytes"):
-        qs = volumes.filter(volume_type__name=type_name) if type_name else volumes
-        return qs.aggregate(total=Sum("size"))["total"] or 0
-    return 0
+    if prefix not in ("volumes", "gigabytes", "snapshots"):
+        return 0
+    volumes = apps.get_model("volumes", "Volume").objects.filter(
+        project_id=project_id, use_quota=True
+    )
+    try:
+        snapshots = apps.get_model("volumes", "Snapshot").objects.filter(
+            project_id=project_id, use_quota=True
+        )
+    except LookupError:  # no snapshots in this build
+        snapshots = None
+    if type_name:
+        volumes = volumes.filter(volume_type__name=type_name)
+        if snapshots is not None:
+            snapshots = snapshots.filter(volume_type__name=type_name)
+    if prefix == "volumes":
+        return volumes.count()
+    if prefix == "snapshots":
+        return snapshots.count() if snapshots is not None else 0
+    total = volumes.aggregate(total=Sum("size"))["total"] or 0
+    if snapshots is not None:
+        total += snapshots.aggregate(total=Sum("volume_size"))["total"] or 0
+    return total
 
 
 def limit_check(project_id: str, **values: int) -> None:
@@ -97,7 +220,12 @@ def limit_check(project_id: str, **values: int) -> None:
             raise exceptions.InvalidInput(reason=f"{resource} must not be negative")
         limit = limits.get(resource, -1)
         if limit >= 0 and value > limit:
-            raise exceptions.VolumeSizeExceedsLimit(size=value, limit=limit)
+            raise exceptions.VolumeSizeExceedsLimit(
+                size=value, limit=limit, name=resource, requested=value
+            )
+
+
+# -- reserve / commit / rollback / expire -------------------------------------
 
 
 def _ensure_usage_rows(project_id: str, resources: Iterable[str]) -> None:
@@ -125,15 +253,17 @@ def _ensure_usage_rows(project_id: str, resources: Iterable[str]) -> None:
             pass  # another request created it first: fine
 
 
-def reserve(project_id: str, deltas: dict[str, int], expire: timedelta | None = None) -> list[str]:
-    """Reserve all ``deltas`` at once or none; returns the reservation ids."""
-    limits = get_limits(project_id)
-    unknown = sorted(set(deltas) - set(limits))
-    if unknown:
-        raise exceptions.InvalidInput(reason=f"Unknown quota resources {unknown}.")
+@dataclass
+class _Refused:
+    overs: list[str]
+    usages: dict[str, tuple[int, int]]
+
+
+def _reserve_locked(
+    project_id: str, deltas: dict[str, int], limits: dict[str, int], expires_at
+) -> list[str] | _Refused:
+    """One transaction: lock the usage rows in order, check, write the reservations."""
     resources = sorted(deltas)
-    _ensure_usage_rows(project_id, resources)
-    expires_at = timezone.now() + (expire or timedelta(seconds=settings.RESERVATION_EXPIRE))
     with transaction.atomic():
         usages = {
             usage.resource: usage
@@ -141,6 +271,13 @@ def reserve(project_id: str, deltas: dict[str, int], expire: timedelta | None = 
             .filter(project_id=project_id, resource__in=resources)
             .order_by("resource")
         }
+        for resource in resources:
+            usage = usages[resource]
+            if usage.in_use < 0:  # Cinder's refresh: a negative usage is re-counted
+                usage.in_use = actual_in_use(project_id, resource)
+                usage.save(update_fields=["in_use", "updated_at"])
+            if deltas[resource] > 0 and usage.total + deltas[resource] > DB_MAX_INT:
+                raise exceptions.QuotaError(code="QuotaUsageOverflow")
         overs = [
             resource
             for resource in resources
@@ -149,53 +286,97 @@ def reserve(project_id: str, deltas: dict[str, int], expire: timedelta | None = 
             and limits[resource] < deltas[resource] + usages[resource].total
         ]
         if overs:
-            snapshot = {r: (usages[r].in_use, usages[r].reserved) for r in resources}
-        else:
-            ids = []
-            for resource in resources:
-                usage, delta = usages[resource], deltas[resource]
-                ids.append(
-                    str(
-                        Reservation.objects.create(
-                            usage=usage,
-                            project_id=project_id,
-                            resource=resource,
-                            delta=delta,
-                            expire=expires_at,
-                        ).id
-                    )
-                )
-                if delta > 0:
-                    usage.reserved += delta
-                    usage.save(update_fields=["reserved", "updated_at"])
-            return ids
-    raise_over_quota(overs, limits, snapshot, deltas)
+            return _Refused(overs, {r: (usages[r].in_use, usages[r].reserved) for r in resources})
+        ids = []
+        for resource in resources:
+            usage, delta = usages[resource], deltas[resource]
+            reservation = Reservation.objects.create(
+                usage=usage,
+                project_id=project_id,
+                resource=resource,
+                delta=delta,
+                expire=expires_at,
+            )
+            ids.append(str(reservation.id))
+            if delta > 0:
+                usage.reserved += delta
+                usage.save(update_fields=["reserved", "updated_at"])
+        nudge([project_id])
+        return ids
+
+
+def reserve(project_id: str, deltas: dict[str, int], expire: timedelta | None = None) -> list[str]:
+    """Reserve all ``deltas`` at once or none; returns the reservation ids.
+
+    Over quota raises Cinder's error for the first over resource, in sorted
+    order (so ``gigabytes`` wins over ``volumes``), and writes nothing.
+    """
+    limits = get_limits(project_id)
+    unknown = sorted(set(deltas) - set(limits))
+    if unknown:
+        raise exceptions.InvalidInput(reason=f"Unknown quota resources {unknown}.")
+    _ensure_usage_rows(project_id, sorted(deltas))
+    expires_at = timezone.now() + (expire or timedelta(seconds=settings.RESERVATION_EXPIRE))
+    result = _retrying(lambda: _reserve_locked(project_id, deltas, limits, expires_at))
+    if isinstance(result, _Refused):
+        raise_over_quota(result.overs, limits, result.usages, deltas)
+    return result
 
 
 def raise_over_quota(overs, limits, usages, deltas) -> None:
-    """Cinder's process_reserve_over_quota: the first over resource decides."""
+    """Cinder's process_reserve_over_quota: the first over resource decides.
+
+    The error also carries ``in_use``, ``reserved`` and ``requested`` so a
+    form can say exactly why (see :func:`over_quota_message`).
+    """
     for over in sorted(overs):
         in_use, reserved = usages[over]
+        facts = {
+            "name": over,
+            "limit": limits[over],
+            "in_use": in_use,
+            "reserved": reserved,
+            "requested": deltas[over],
+        }
         if "gigabytes" in over:
             raise exceptions.VolumeSizeExceedsAvailableQuota(
-                name=over, requested=deltas[over], quota=limits[over], consumed=in_use + reserved
+                quota=limits[over], consumed=in_use + reserved, **facts
             )
         if "snapshots" in over:
-            raise exceptions.SnapshotLimitExceeded(allowed=limits[over], name=over)
+            raise exceptions.SnapshotLimitExceeded(allowed=limits[over], **facts)
         if "volumes" in over:
-            raise exceptions.VolumeLimitExceeded(allowed=limits[over], name=over)
+            raise exceptions.VolumeLimitExceeded(allowed=limits[over], **facts)
     raise exceptions.UnexpectedOverQuota(name=", ".join(overs))
 
 
-def _finish(reservation_ids: Iterable[str], apply_in_use: bool) -> None:
+def over_quota_message(error: exceptions.QuotaError) -> str:
+    """Cinder's message, then which resource, its limit, what is in use and what was asked."""
+    text = f"{type(error).__name__}: {error}"
+    facts = error.kwargs
+    if "name" not in facts or "requested" not in facts:
+        return text
+    unit = " GiB" if "gigabytes" in facts["name"] else ""
+    detail = f"{facts['name']}: limit {facts['limit']}{unit}"
+    if "in_use" in facts:
+        detail += f", {facts['in_use']}{unit} in use, {facts['reserved']}{unit} reserved"
+    return f"{text} ({detail}, {facts['requested']}{unit} requested)"
+
+
+def _finish_locked(reservation_ids: list[str], apply_in_use: bool) -> None:
     with transaction.atomic():
         reservations = list(
             Reservation.objects.select_for_update()
-            .filter(id__in=list(reservation_ids))
-            .order_by("resource")
+            .filter(id__in=reservation_ids)
+            .order_by("resource", "id")
         )
-        usage_ids = sorted({r.usage_id for r in reservations})
-        usages = {u.id: u for u in QuotaUsage.objects.select_for_update().filter(id__in=usage_ids)}
+        if not reservations:
+            return  # already committed, rolled back or expired
+        usages = {
+            u.id: u
+            for u in QuotaUsage.objects.select_for_update()
+            .filter(id__in={r.usage_id for r in reservations})
+            .order_by("resource")
+        }
         for reservation in reservations:
             usage = usages[reservation.usage_id]
             if reservation.delta > 0:
@@ -205,6 +386,12 @@ def _finish(reservation_ids: Iterable[str], apply_in_use: bool) -> None:
         for usage in usages.values():
             usage.save(update_fields=["in_use", "reserved", "updated_at"])
         Reservation.objects.filter(id__in=[r.id for r in reservations]).delete()
+        nudge({r.project_id for r in reservations})
+
+
+def _finish(reservation_ids: Iterable[str], apply_in_use: bool) -> None:
+    ids = [str(i) for i in reservation_ids]
+    _retrying(lambda: _finish_locked(ids, apply_in_use))
 
 
 def commit(reservation_ids: Iterable[str]) -> None:
@@ -244,3 +431,73 @@ def usage_summary(project_id: str) -> dict[str, dict[str, int]]:
         }
         for resource, limit in limits.items()
     }
+
+
+# -- drift: cinder-manage quota check / sync ----------------------------------
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    project_id: str
+    resource: str
+    field: str  # "usage" (in_use) or "reserved"
+    saved: int
+    actual: int
+
+    def describe(self, fixed: bool = False) -> str:
+        """Cinder's wording: ``<res>: invalid usage saved=X actual=Y[ - fixed]``."""
+        suffix = " - fixed" if fixed else ""
+        return (
+            f"{self.resource}: invalid {self.field} saved={self.saved} actual={self.actual}{suffix}"
+        )
+
+
+def _check_project_locked(project_id: str, sync: bool) -> list[Discrepancy]:
+    found = []
+    with transaction.atomic():
+        usages = list(
+            QuotaUsage.objects.select_for_update()
+            .filter(project_id=project_id)
+            .exclude(resource__in=SIMPLE_RESOURCES)
+            .order_by("resource")
+        )
+        reserved = dict(
+            Reservation.objects.filter(project_id=project_id, delta__gt=0)
+            .values_list("usage_id")
+            .annotate(total=Sum("delta"))
+        )
+        for usage in usages:
+            actual_used = actual_in_use(project_id, usage.resource)
+            actual_reserved = reserved.get(usage.id, 0)
+            if usage.in_use != actual_used:
+                found.append(
+                    Discrepancy(project_id, usage.resource, "usage", usage.in_use, actual_used)
+                )
+            if usage.reserved != actual_reserved:
+                found.append(
+                    Discrepancy(
+                        project_id, usage.resource, "reserved", usage.reserved, actual_reserved
+                    )
+                )
+            if sync and (usage.in_use, usage.reserved) != (actual_used, actual_reserved):
+                usage.in_use, usage.reserved = actual_used, actual_reserved
+                usage.save(update_fields=["in_use", "reserved", "updated_at"])
+        if sync and found:
+            nudge([project_id])
+    return found
+
+
+def check(project_id: str | None = None, sync: bool = False) -> list[Discrepancy]:
+    """Compare saved usage with the volumes and live reservations; ``sync`` repairs.
+
+    Without a project, every project that has usage rows is checked, each in
+    its own write transaction (so the fix persists: Cinder bugs #2047693/#2104322).
+    """
+    if project_id is None:
+        projects = sorted(set(QuotaUsage.objects.values_list("project_id", flat=True)))
+    else:
+        projects = [project_id]
+    found: list[Discrepancy] = []
+    for pid in projects:
+        found.extend(_retrying(lambda pid=pid: _check_project_locked(pid, sync)))
+    return found

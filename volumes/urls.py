@@ -6,6 +6,11 @@ app_name = "volumes"
 urlpatterns = [
     path("", views.volume_list, name="list"),
     path("create/", views.volume_create, name="create"),
+    path("create/quota-bars/", views.quota_bars, name="quota_bars"),
     path("<uuid:volume_id>/", views.volume_detail, name="detail"),
     path("<uuid:volume_id>/live/", views.volume_live, name="live"),
+    path("<uuid:volume_id>/delete/", views.volume_delete, name="delete"),
+    path("<uuid:volume_id>/snapshots/", views.snapshot_create, name="snapshot-create"),
+    path("snapshots/<uuid:snapshot_id>/delete/", views.snapshot_delete, name="snapshot-delete"),
+    path("images/", views.image_list, name="images"),
 ]

@@ -1,13 +1,14 @@
 from django.contrib import messages as flash
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import can_see_project, current_project
-from volumes import api, exceptions
-from volumes.forms import VolumeCreateForm
-from volumes.models import Volume
+from volumes import api, exceptions, images, quota
+from volumes.forms import ImageUploadForm, SnapshotCreateForm, VolumeCreateForm
+from volumes.models import Image, Snapshot, Volume
 from volumes.presenters import volume_context, volume_table
+from volumes.quota_bars import limit_bars
 
 
 def _get_volume_for_user(request, volume_id) -> Volume:
@@ -26,7 +27,8 @@ def volume_list(request):
 @require_http_methods(["GET", "POST"])
 def volume_create(request):
     project = current_project(request)
-    form = VolumeCreateForm(request.POST or None)
+    initial = _source_from_query(request.GET)
+    form = VolumeCreateForm(request.POST or None, project=project, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -37,9 +39,10 @@ def volume_create(request):
                 description=data["description"],
                 volume_type=data["volume_type"].name,
                 availability_zone=data["availability_zone"],
+                **data["source"],
             )
         except exceptions.QuotaError as error:
-            form.add_error("size", f"{type(error).__name__}: {error}")
+            form.add_error("size", quota.over_quota_message(error))
         except exceptions.CinderError as error:
             form.add_error(None, str(error))
         else:
@@ -57,3 +60,110 @@ def volume_live(request, volume_id):
     """The live fragment alone: the polling fallback when websockets are unavailable."""
     volume = _get_volume_for_user(request, volume_id)
     return render(request, "volumes/_live.html", volume_context(volume))
+
+
+def quota_bars(request):
+    """The create form's limit bars alone: the fallback when the websocket is down."""
+    project = current_project(request)
+    size = request.GET.get("size", "")
+    size = int(size) if size.isdigit() else 0
+    context = {"q": limit_bars(project.pk, size, request.GET.get("volume_type"))}
+    return render(request, "volumes/_quota_bars.html#bars", context)
+
+
+def _source_from_query(query) -> dict:
+    """Horizon's context-aware form: ``?snapshot_id=``, ``?image_id=`` or ``?volume_id=``."""
+    for param, kind in (
+        ("snapshot_id", "snapshot_source"),
+        ("image_id", "image_source"),
+        ("volume_id", "volume_source"),
+    ):
+        if query.get(param):
+            return {"volume_source_type": kind, kind: query[param]}
+    return {}
+
+
+def _context_for(request, project_id) -> dict:
+    return api.request_context(request.user, _project(project_id))
+
+
+def _project(project_id):
+    from portal.models import Project
+
+    return Project.objects.get(pk=project_id)
+
+
+@require_POST
+def volume_delete(request, volume_id):
+    volume = _get_volume_for_user(request, volume_id)
+    try:
+        api.delete(
+            _context_for(request, volume.project_id),
+            volume.id,
+            cascade=request.POST.get("cascade") == "on",
+        )
+    except exceptions.CinderError as error:
+        flash.error(request, str(error))
+        return redirect("volumes:detail", volume_id=volume.id)
+    flash.success(request, f"Volume {volume} is being deleted.")
+    return redirect("volumes:list")
+
+
+@require_POST
+def snapshot_create(request, volume_id):
+    volume = _get_volume_for_user(request, volume_id)
+    form = SnapshotCreateForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, "Invalid snapshot name or description.")
+        return redirect("volumes:detail", volume_id=volume.id)
+    try:
+        snapshot = api.create_snapshot(
+            _context_for(request, volume.project_id),
+            volume.id,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+        )
+    except exceptions.QuotaError as error:
+        flash.error(request, f"{type(error).__name__}: {error}")
+    except exceptions.CinderError as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, f"Snapshot {snapshot} is being created.")
+    return redirect("volumes:detail", volume_id=volume.id)
+
+
+@require_POST
+def snapshot_delete(request, snapshot_id):
+    snapshot = Snapshot.objects.filter(id=snapshot_id).first()
+    if snapshot is None or not can_see_project(request.user, snapshot.project_id):
+        raise Http404("No such snapshot.")
+    try:
+        api.delete_snapshot(_context_for(request, snapshot.project_id), snapshot.id)
+    except exceptions.CinderError as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, f"Snapshot {snapshot} is being deleted.")
+    return redirect("volumes:detail", volume_id=snapshot.volume_id)
+
+
+@require_http_methods(["GET", "POST"])
+def image_list(request):
+    """The image catalog, with an upload form (a file saved under VAR_DIR/images)."""
+    project = current_project(request)
+    form = ImageUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        image = images.upload(
+            data["file"],
+            name=data["name"],
+            disk_format=data["disk_format"],
+            min_disk=data["min_disk"],
+            owner=project,
+            visibility=data["visibility"],
+        )
+        flash.success(request, f"Image {image} uploaded ({image.size} bytes).")
+        return redirect("volumes:images")
+    catalog = [i for i in Image.objects.select_related("owner") if i.usable_by(project.pk)]
+    return render(
+        request, "volumes/images.html", {"project": project, "form": form, "images": catalog}
+    )

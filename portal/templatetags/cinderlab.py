@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 
 from django import template
 
@@ -22,5 +23,73 @@ def state_icon(state: str) -> str:
 
 
 @register.filter
+def state_label(state: str) -> str:
+    return str(state).lower().replace("_", " ")
+
+
+@register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+@register.filter
+def is_dict(value) -> bool:
+    return isinstance(value, dict)
+
+
+@register.filter
+def seconds(value) -> str:
+    """A duration for people: milliseconds under a second, else seconds."""
+    if value is None:
+        return ""
+    value = float(value)
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.2f} s"
+
+
+@register.filter
+def iso_time(value) -> str:
+    """``HH:MM:SS.mmm`` from an ISO timestamp string or a datetime."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.strftime("%H:%M:%S.%f")[:12]
+    return str(value)
+
+
+# Volume statuses get an icon too (status is never told by colour alone).
+STATUS_ICONS = {"creating": "◔", "available": "✓", "error": "✗", "deleting": "↺", "in-use": "⇄"}
+
+
+@register.filter
+def state_icon_status(status: str) -> str:
+    return STATUS_ICONS.get(str(status), "•")
+
+
+@register.filter
+def epoch_ms(value: datetime) -> str:
+    return f"{value.timestamp() * 1000:.1f}" if value else ""
+
+
+@register.filter
+def mul1000(value) -> str:
+    return f"{float(value) * 1000:.1f}"
+
+
+@register.filter
+def weigher_cell(value) -> str:
+    """One weigher's contribution: raw value, then the weighted score."""
+    if value is None:
+        return "—"
+    if not isinstance(value, dict):
+        return str(value)
+    parts = []
+    if value.get("raw") is not None:
+        parts.append(f"raw {float(value['raw']):g}")
+    if value.get("weighted") is not None:
+        parts.append(f"{float(value['weighted']):.3f}")
+    return " → ".join(parts) or pretty_json(value)

@@ -1,0 +1,133 @@
+"""Deleting a volume on its backend, as a small flow so each step and command is recorded.
+
+Cinder's ``VolumeManager.delete_volume`` is plain code, not a taskflow flow; the steps are
+the same (notify ``delete.start``; delete cascaded snapshots; have the driver wipe and remove
+the LV; give quota back, destroy the row, notify ``delete.end``). Running them as tasks lets
+the FlowRecorder keep the exact ``dd``/``lvremove`` lines, as it does for a create.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from taskflow import task
+from taskflow.patterns import linear_flow
+from taskflow.types.failure import Failure
+
+from agent import faults
+from portal import events
+from volumes import messages, quota
+from volumes.models import Snapshot, Volume
+
+LOG = logging.getLogger(__name__)
+FLOW_NAME = "volume_delete_manager"
+DELETING = ("deleting", "error_managing_deleting")
+
+
+class DeleteTask(task.Task):
+    module = "cinder.volume.manager"
+
+    def __init__(self, addons=("volume:delete",), **kwargs):
+        super().__init__(name=f"{self.module}.{type(self).__name__};{', '.join(addons)}", **kwargs)
+
+
+def volume_deltas(volume: Volume) -> dict[str, int]:
+    return quota.add_volume_type_opts(
+        {"volumes": 1, "gigabytes": volume.size}, volume.volume_type.name
+    )
+
+
+def snapshot_deltas(snapshot: Snapshot) -> dict[str, int]:
+    return quota.add_volume_type_opts(
+        {"snapshots": 1, "gigabytes": snapshot.volume_size}, snapshot.volume_type.name
+    )
+
+
+class NotifyDeleteStartTask(DeleteTask):
+    """Sends ``volume.delete.start``. Reversion strategy: N/A."""
+
+    def __init__(self, host: str):
+        super().__init__(addons=("volume:delete", "delete.start"))
+        self.host = host
+
+    def execute(self, volume_id):
+        volume = Volume.objects.get(id=volume_id)
+        return {
+            "event_type": messages.notify_volume_usage(volume, "delete.start", self.host).event_type
+        }
+
+
+class DeleteVolumeOnBackendTask(DeleteTask):
+    """Deletes cascaded snapshots, then the volume's LV (zeroed first per ``volume_clear``).
+
+    Reversion strategy: the volume becomes ``error_deleting`` (or ``available`` again
+    when the driver says it is busy, as Cinder does for VolumeIsBusy).
+    """
+
+    def __init__(self, driver, host: str):
+        super().__init__()
+        self.driver = driver
+        self.host = host
+
+    def execute(self, volume_id, cascade):
+        faults.apply(self.host, "delete")
+        removed = []
+        if cascade:
+            for snapshot in Snapshot.objects.filter(volume_id=volume_id, status="deleting"):
+                self.driver.delete_snapshot(snapshot.name, snapshot.volume_size)
+                with transaction.atomic():
+                    deleted, _ = Snapshot.objects.filter(id=snapshot.id).delete()
+                    if deleted and snapshot.use_quota:
+                        quota.release(snapshot.project_id, snapshot_deltas(snapshot))
+                removed.append(snapshot.name)
+        volume = Volume.objects.get(id=volume_id)
+        self.driver.delete_volume(volume_id, volume.size)
+        return {"removed": [*removed, volume.name], "volume_clear": self.driver.config.volume_clear}
+
+    def revert(self, volume_id, result, flow_failures=None, **kwargs):
+        if not isinstance(result, Failure):
+            return
+        busy = "VolumeIsBusy" in (result.exception_str or "") or any(
+            name == "VolumeIsBusy" for name in _type_names(result)
+        )
+        status = "available" if busy else "error_deleting"
+        Volume.objects.filter(id=volume_id, status__in=DELETING).update(
+            status=status, updated_at=timezone.now()
+        )
+        LOG.error("Delete of volume %s failed; now %s", volume_id, status)
+
+
+def _type_names(failure: Failure) -> list[str]:
+    return list(failure.to_dict().get("exc_type_names") or [])
+
+
+class DeleteVolumeEntryTask(DeleteTask):
+    """Destroys the row and gives its quota back, in one transaction; ``delete.end``.
+
+    The row is deleted only while still ``deleting``, and quota released only if this
+    task deleted it, so a repeated delete job can never give quota back twice.
+    Reversion strategy: N/A (last task).
+    """
+
+    def __init__(self, host: str):
+        super().__init__(addons=("volume:delete", "delete.end"))
+        self.host = host
+
+    def execute(self, volume_id):
+        volume = Volume.objects.select_related("volume_type").get(id=volume_id)
+        with transaction.atomic():
+            deleted, _ = Volume.objects.filter(id=volume_id, status__in=DELETING).delete()
+            if deleted and volume.use_quota and volume.status != "error_managing_deleting":
+                quota.release(volume.project_id, volume_deltas(volume))
+        if deleted:
+            messages.notify_volume_usage(volume, "delete.end", self.host)
+        events.volume_changed(volume_id, volume.project_id, kind="status")
+        return {"deleted": bool(deleted)}
+
+
+def get_flow(driver, host: str) -> linear_flow.Flow:
+    return linear_flow.Flow(FLOW_NAME).add(
+        NotifyDeleteStartTask(host),
+        DeleteVolumeOnBackendTask(driver, host),
+        DeleteVolumeEntryTask(host),
+    )

@@ -1,0 +1,74 @@
+"""Issuing, validating and revoking tokens. Only SHA-256 digests are stored."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from portal.env import envint
+from portal.models import Membership, Project, Token
+
+# Keystone's [token] expiration default.
+TOKEN_EXPIRATION = envint("KEYSTONE_TOKEN_EXPIRATION", 3600)
+DOMAIN = {"id": "default", "name": "Default"}
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def roles_for(user, project: Project | None) -> list[str]:
+    """Keystone role names the user holds on the project ([] if not a member).
+
+    Superusers are admins everywhere, as Keystone's cloud admin; ``admin``
+    implies ``member`` (Keystone's implied roles).
+    """
+    if project is None:
+        return []
+    membership = Membership.objects.filter(user=user, project=project).first()
+    if user.is_superuser or (membership and membership.role == "admin"):
+        return ["admin", "member"]
+    return ["member"] if membership else []
+
+
+@dataclass
+class Issued:
+    raw: str
+    token: Token
+
+
+def issue(user, project: Project | None, methods: list[str]) -> Issued:
+    raw = "gAAAAA" + secrets.token_urlsafe(48)  # looks like a Fernet token; opaque anyway
+    now = timezone.now()
+    token = Token.objects.create(
+        digest=digest(raw),
+        user=user,
+        project=project,
+        methods=methods,
+        audit_id=secrets.token_urlsafe(16)[:22],
+        issued_at=now,
+        expires_at=now + timedelta(seconds=TOKEN_EXPIRATION),
+    )
+    return Issued(raw, token)
+
+
+def validate(raw: str | None) -> Token | None:
+    """The live token for ``raw``: not expired, not revoked, user active, still a member."""
+    if not raw:
+        return None
+    token = (
+        Token.objects.select_related("user", "project")
+        .filter(digest=digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.project_id and not roles_for(token.user, token.project):
+        return None
+    return token
+
+
+def revoke(token: Token) -> None:
+    Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,35 @@
+from django import forms
+from django.conf import settings
+
+from portal.models import Service
+from volumes.models import VolumeType
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(
+        set(
+            Service.objects.filter(binary="cinder-volume").values_list(
+                "availability_zone", flat=True
+            )
+        )
+    )
+    return [("", "any zone"), *[(z, z) for z in zones]]
+
+
+class WhatIfForm(forms.Form):
+    volume_type = forms.ModelChoiceField(
+        queryset=VolumeType.objects.filter(is_public=True), to_field_name="name"
+    )
+    size = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1, label="Size (GiB)")
+    availability_zone = forms.ChoiceField(required=False, label="Availability zone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["availability_zone"].choices = zone_choices()
+        default = VolumeType.objects.filter(name=settings.DEFAULT_VOLUME_TYPE).first()
+        if default is not None:
+            self.fields["volume_type"].initial = default.name
+
+
+class DisableForm(forms.Form):
+    reason = forms.CharField(max_length=255, strip=True)

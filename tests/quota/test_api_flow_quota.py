@@ -1,0 +1,85 @@
+"""Tempest's quota behaviour through the real API flow (volumes.api)."""
+
+import pytest
+
+from portal.models import FlowRun
+from tests.quota.helpers import limit, usage
+from tests.waiting import wait_until
+from volumes import api, exceptions, quota
+from volumes.models import Reservation, Volume
+
+pytestmark = pytest.mark.integration
+
+
+def create(world, **kwargs) -> Volume:
+    return api.create(api.request_context(world.owner, world.project), **kwargs)
+
+
+def test_a_create_raises_in_use_by_one_volume_and_by_its_size(world):
+    create(world, size=1)
+    before_volumes, before_gb = usage(world.project, "volumes"), usage(world.project, "gigabytes")
+
+    create(world, size=3)
+
+    assert usage(world.project, "volumes") == (before_volumes[0] + 1, 0)
+    assert usage(world.project, "gigabytes") == (before_gb[0] + 3, 0)
+    assert usage(world.project, "gigabytes___DEFAULT__") == (4, 0)
+
+
+def test_at_the_limit_the_next_create_is_refused_and_leaves_nothing_behind(world):
+    limit(world.project, "volumes", 2)
+    create(world, size=1)
+    create(world, size=1)
+    flows_before = FlowRun.objects.filter(project_id=world.project.pk).count()
+
+    with pytest.raises(exceptions.VolumeLimitExceeded) as refused:
+        create(world, size=1, name="one too many")
+
+    assert refused.value.code == 413
+    assert str(refused.value) == (
+        "Maximum number of volumes allowed (2) exceeded for quota 'volumes'."
+    )
+    assert not Volume.objects.filter(project=world.project, display_name="one too many").exists()
+    assert Volume.objects.filter(project=world.project).count() == 2
+    assert usage(world.project, "volumes") == (2, 0)
+    assert usage(world.project, "gigabytes") == (2, 0)
+    assert not Reservation.objects.filter(project=world.project).exists()
+    assert FlowRun.objects.filter(project_id=world.project.pk).count() == flows_before
+
+
+def test_a_size_over_per_volume_gigabytes_is_refused_with_cinders_words(world):
+    limit(world.project, "per_volume_gigabytes", 5)
+
+    with pytest.raises(exceptions.VolumeSizeExceedsLimit) as refused:
+        create(world, size=6)
+
+    assert str(refused.value) == (
+        "Requested volume size 6G is larger than maximum allowed limit 5G."
+    )
+    assert not Volume.objects.filter(project=world.project).exists()
+    assert usage(world.project, "gigabytes") == (0, 0)
+
+
+def test_an_error_volume_keeps_its_usage_until_deleted(world):
+    volume = create(world, size=2)
+    # As the scheduler leaves it when no backend fits.
+    Volume.objects.filter(id=volume.id).update(status="error")
+
+    assert usage(world.project, "gigabytes") == (2, 0)
+    assert quota.check(world.project.pk) == []
+
+
+def test_a_delete_lowers_usage(world):
+    keep = create(world, size=1)
+    gone = create(world, size=4)
+    assert usage(world.project, "gigabytes") == (5, 0)
+
+    api.delete(api.request_context(world.owner, world.project), gone.id)
+
+    # Unscheduled volumes go at once; a scheduled one is removed by its agent.
+    wait_until(
+        lambda: usage(world.project, "gigabytes") == (1, 0), timeout=60, what="usage to drop"
+    )
+    assert usage(world.project, "volumes") == (1, 0)
+    assert usage(world.project, "gigabytes___DEFAULT__") == (1, 0)
+    assert list(Volume.objects.filter(project=world.project)) == [keep]

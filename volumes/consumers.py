@@ -1,0 +1,44 @@
+"""``/ws/quota/<project_id>/``: the create form's limit bars, live.
+
+The quota engine nudges the project's quota group after every reserve,
+commit, rollback, expiry, limit edit and drift repair; the consumer answers
+each nudge with the whole bars fragment (swapped by id), so creates in other
+tabs move this tab's bars and a lost nudge is healed by the next one.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import WebsocketConsumer
+from django.template.loader import render_to_string
+
+from portal.access import can_see_project
+from volumes import quota
+from volumes.quota_bars import limit_bars
+
+
+class QuotaConsumer(WebsocketConsumer):
+    def connect(self):
+        user = self.scope.get("user")
+        project_id = self.scope["url_route"]["kwargs"]["project_id"]
+        if user is None or not can_see_project(user, project_id):
+            self.close(code=4403)
+            return
+        self.project_id = project_id
+        self.group = quota.quota_group(project_id)
+        async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
+        self.accept()
+        self.send_picture()
+
+    def disconnect(self, code):
+        group = getattr(self, "group", None)
+        if group:
+            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+
+    def receive(self, text_data=None, bytes_data=None):
+        pass  # the page only listens; its own request is drawn in the browser
+
+    def quota_changed(self, event):
+        self.send_picture()
+
+    def send_picture(self):
+        context = {"q": limit_bars(self.project_id), "oob": True}
+        self.send(text_data=render_to_string("volumes/_quota_bars.html#bars", context))

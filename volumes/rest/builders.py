@@ -1,0 +1,139 @@
+"""View builders: ORM rows to Cinder's JSON shapes, by microversion and role."""
+
+from volumes.models import Volume, VolumeType
+from volumes.rest.routing import Call
+
+# Internal statuses Cinder maps before showing them.
+SHOWN_STATUS = {
+    "managing": "creating",
+    "error_managing": "error",
+    "error_managing_deleting": "deleting",
+}
+# Extra specs a non-admin may see (Cinder's user-visible keys).
+USER_VISIBLE_SPECS = {"RESKEY:availability_zones", "multiattach", "replication_enabled"}
+
+
+def isotime(value) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+
+
+def links(call: Call, collection: str, item_id) -> list[dict]:
+    return [
+        {"rel": "self", "href": f"{call.prefix}/{collection}/{item_id}"},
+        {"rel": "bookmark", "href": f"{call.base_url}/{collection}/{item_id}"},
+    ]
+
+
+def volume_summary(call: Call, volume: Volume) -> dict:
+    return {
+        "id": str(volume.id),
+        "name": volume.display_name,
+        "links": links(call, "volumes", volume.id),
+    }
+
+
+def _uuid(value) -> str | None:
+    return str(value) if value else None
+
+
+def volume_detail(call: Call, volume: Volume, extensions: bool = True) -> dict:
+    """Cinder's detail view; ``extensions`` adds the tenant/host attributes (show/list)."""
+    admin, version = call.caller.is_admin, call.version
+    body = {
+        "id": str(volume.id),
+        "status": SHOWN_STATUS.get(volume.status, volume.status),
+        "size": volume.size,
+        "availability_zone": volume.availability_zone or None,
+        "created_at": isotime(volume.created_at),
+        "updated_at": isotime(volume.updated_at),
+        "name": volume.display_name,
+        "description": volume.display_description,
+        "volume_type": volume.volume_type.name,
+        "snapshot_id": _uuid(volume.snapshot_id),
+        "source_volid": _uuid(volume.source_volid),
+        "metadata": dict(volume.metadata or {}),
+        "links": links(call, "volumes", volume.id),
+        "user_id": str(volume.user_id),
+        "bootable": "true" if volume.bootable else "false",
+        "encrypted": False,
+        "replication_status": None,
+        "consistencygroup_id": None,
+        "multiattach": volume.multiattach,
+        "attachments": [],
+    }
+    if admin:
+        body["migration_status"] = None
+    if version.at_least("3.13"):
+        body["group_id"] = None
+    if admin and version.at_least("3.21"):
+        body["provider_id"] = None
+    if version.at_least("3.48"):
+        # Before 3.69 a null shared_targets is shown as true; LVM/iSCSI shares no targets.
+        body["shared_targets"] = False
+        body["service_uuid"] = None
+    if admin and version.at_least("3.61"):
+        body["cluster_name"] = None
+    if version.at_least("3.63"):
+        body["volume_type_id"] = str(volume.volume_type_id)
+    if version.at_least("3.65"):
+        body["consumes_quota"] = volume.use_quota
+    if extensions:
+        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
+        if admin:
+            body["os-vol-host-attr:host"] = volume.host
+            body["os-vol-mig-status-attr:migstat"] = None
+            body["os-vol-mig-status-attr:name_id"] = None
+    return body
+
+
+def snapshot(call: Call, snap) -> dict:
+    body = {
+        "id": str(snap.id),
+        "status": snap.status,
+        "size": snap.volume_size,
+        "created_at": isotime(snap.created_at),
+        "updated_at": isotime(snap.updated_at),
+        "name": snap.display_name,
+        "description": snap.display_description,
+        "volume_id": str(snap.volume_id),
+        "metadata": dict(snap.metadata or {}),
+        "user_id": str(snap.user_id),
+        "group_snapshot_id": None,
+        "os-extended-snapshot-attributes:project_id": snap.project_id,
+        "os-extended-snapshot-attributes:progress": snap.progress or None,
+    }
+    if call.version.at_least("3.65"):
+        body["consumes_quota"] = snap.use_quota
+    return body
+
+
+def volume_type(call: Call, vtype: VolumeType) -> dict:
+    specs = vtype.extra_specs_dict()
+    if not call.caller.is_admin:
+        specs = {k: v for k, v in specs.items() if k in USER_VISIBLE_SPECS}
+    body = {
+        "id": str(vtype.id),
+        "name": vtype.name,
+        "description": vtype.description or None,
+        "is_public": vtype.is_public,
+        "extra_specs": specs,
+        "os-volume-type-access:is_public": vtype.is_public,
+    }
+    if call.caller.is_admin:
+        body["qos_specs_id"] = None
+    return body
+
+
+def message(call: Call, row) -> dict:
+    return {
+        "id": str(row.id),
+        "event_id": row.event_id,
+        "user_message": row.user_message,
+        "message_level": row.message_level,
+        "resource_type": row.resource_type,
+        "resource_uuid": _uuid(row.resource_uuid),
+        "request_id": None,
+        "created_at": isotime(row.created_at),
+        "guaranteed_until": None,
+        "links": links(call, "messages", row.id),
+    }

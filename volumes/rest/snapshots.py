@@ -1,0 +1,109 @@
+"""/snapshots: create, list, detail, show, delete (through volumes.api, as the form would)."""
+
+from django.db.models import QuerySet
+
+from volumes import api, exceptions
+from volumes.models import Snapshot
+from volumes.rest import builders, listing, schemas
+from volumes.rest.faults import Fault
+from volumes.rest.routing import Call
+from volumes.rest.volumes import get_volume, listing_all_tenants, parse_uuid
+
+SORT_KEYS = {
+    "id": "id",
+    "name": "display_name",
+    "status": "status",
+    "size": "volume_size",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+FILTERS = {"name": "display_name", "status": "status", "volume_id": "volume_id"}
+
+
+def visible(call: Call) -> QuerySet:
+    snaps = Snapshot.objects.all()
+    if call.caller.is_admin and listing_all_tenants(call):
+        return snaps
+    return snaps.filter(project_id=call.caller.project_id)
+
+
+def get_snapshot(call: Call, snapshot_id: str) -> Snapshot:
+    found = parse_uuid(snapshot_id)
+    snaps = Snapshot.objects.all()
+    if not call.caller.is_admin:
+        snaps = snaps.filter(project_id=call.caller.project_id)
+    snap = snaps.filter(id=found).first() if found else None
+    if snap is None:
+        raise exceptions.SnapshotNotFound(snapshot_id=snapshot_id)
+    return snap
+
+
+def _list(call: Call, detail: bool) -> tuple[int, dict]:
+    queryset = visible(call)
+    bad = []
+    for key, value in call.request.GET.items():
+        if key in listing.PAGING_KEYS or key == "all_tenants":
+            continue
+        if key == "metadata":
+            queryset = listing.apply_metadata(queryset, listing.metadata_filter(value))
+        elif key in FILTERS:
+            if key == "volume_id" and parse_uuid(value) is None:
+                queryset = queryset.none()
+            else:
+                queryset = queryset.filter(**{FILTERS[key]: value})
+        else:
+            bad.append(key)
+    if bad and call.version.at_least("3.31"):
+        raise Fault(400, f"Invalid filters {', '.join(sorted(bad))} are found in query options.")
+    queryset = queryset.order_by(*listing.sort_keys(call, SORT_KEYS))
+    path = "snapshots/detail" if detail else "snapshots"
+    items, links, count = listing.paginate(call, queryset, path)
+    body = {"snapshots": [builders.snapshot(call, s) for s in items]}
+    if links:
+        body["snapshots_links"] = links
+    if count is not None:
+        body["count"] = count
+    return 200, body
+
+
+def list_summary(call: Call) -> tuple[int, dict]:
+    return _list(call, detail=False)
+
+
+def list_detail(call: Call) -> tuple[int, dict]:
+    return _list(call, detail=True)
+
+
+def show(call: Call, snapshot_id: str) -> tuple[int, dict]:
+    return 200, {"snapshot": builders.snapshot(call, get_snapshot(call, snapshot_id))}
+
+
+def create(call: Call) -> tuple[int, dict]:
+    body = call.body()
+    schemas.validate(schemas.snapshot_create, body)
+    request = body["snapshot"]
+    volume = get_volume(call, request["volume_id"])
+    create_snapshot = getattr(api, "create_snapshot", None)
+    if create_snapshot is None:
+        raise Fault(501, "Snapshots are not available yet.")
+    snap = create_snapshot(
+        call.caller.context(),
+        str(volume.id),
+        name=schemas.stripped_name(request.get("name", request.get("display_name")), "name"),
+        description=schemas.stripped_name(
+            request.get("description", request.get("display_description")), "description"
+        ),
+        force=schemas.truthy(request.get("force")),
+    )
+    if request.get("metadata"):
+        Snapshot.objects.filter(id=snap.id).update(metadata=request["metadata"])
+    return 202, {"snapshot": builders.snapshot(call, Snapshot.objects.get(id=snap.id))}
+
+
+def delete(call: Call, snapshot_id: str) -> tuple[int, None]:
+    snap = get_snapshot(call, snapshot_id)
+    delete_snapshot = getattr(api, "delete_snapshot", None)
+    if delete_snapshot is None:
+        raise Fault(501, "Snapshots are not available yet.")
+    delete_snapshot(call.caller.context(), str(snap.id))
+    return 202, None

@@ -1,0 +1,151 @@
+"""/types and their extra specs: everyone reads (public types), admins write."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from volumes import exceptions
+from volumes.models import VolumeType, VolumeTypeExtraSpec
+from volumes.rest import builders, listing, schemas
+from volumes.rest.faults import Fault
+from volumes.rest.routing import Call
+from volumes.rest.volumes import parse_uuid
+
+SORT_KEYS = {"id": "id", "name": "name", "created_at": "created_at", "description": "description"}
+TYPE_CREATE = {
+    "type": "object",
+    "properties": {
+        "volume_type": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": {"type": ["string", "null"], "maxLength": 255},
+                "os-volume-type-access:is_public": schemas.boolean_ish,
+                "extra_specs": schemas.extra_specs_create["properties"]["extra_specs"],
+            },
+            "required": ["name"],
+            "additionalProperties": False,
+        }
+    },
+    "required": ["volume_type"],
+    "additionalProperties": False,
+}
+
+
+def get_type(call: Call, type_id: str) -> VolumeType:
+    if type_id == "default":
+        return VolumeType.default()
+    found = parse_uuid(type_id)
+    vtype = VolumeType.objects.filter(id=found).first() if found else None
+    if vtype is None or (not vtype.is_public and not call.caller.is_admin):
+        raise exceptions.VolumeTypeNotFound(volume_type_id=type_id)
+    return vtype
+
+
+def list_types(call: Call) -> tuple[int, dict]:
+    types = VolumeType.objects.prefetch_related("extra_specs")
+    is_public = call.request.GET.get("is_public")
+    if not call.caller.is_admin:
+        types = types.filter(is_public=True)
+    elif is_public not in (None, "None", ""):
+        types = types.filter(is_public=schemas.truthy(is_public))
+    queryset = types.order_by(*listing.sort_keys(call, SORT_KEYS, default="name"))
+    items, links, _ = listing.paginate(call, queryset, "types")
+    body = {"volume_types": [builders.volume_type(call, t) for t in items]}
+    if links:
+        body["volume_type_links"] = links
+    return 200, body
+
+
+def show_type(call: Call, type_id: str) -> tuple[int, dict]:
+    return 200, {"volume_type": builders.volume_type(call, get_type(call, type_id))}
+
+
+def create_type(call: Call) -> tuple[int, dict]:
+    call.require_admin("volume_extension:types_manage")
+    body = call.body()
+    schemas.validate(TYPE_CREATE, body)
+    request = body["volume_type"]
+    name = request["name"].strip()
+    if not name:
+        raise exceptions.InvalidInput(reason="Volume type name can not be empty.")
+    try:
+        with transaction.atomic():
+            vtype = VolumeType.objects.create(
+                name=name,
+                description=request.get("description") or "",
+                is_public=schemas.truthy(request.get("os-volume-type-access:is_public", True)),
+            )
+            for key, value in (request.get("extra_specs") or {}).items():
+                VolumeTypeExtraSpec.objects.create(volume_type=vtype, key=key, value=value)
+    except IntegrityError:
+        raise Fault(409, f"Volume Type {name} already exists.") from None
+    return 200, {"volume_type": builders.volume_type(call, vtype)}
+
+
+def delete_type(call: Call, type_id: str) -> tuple[int, None]:
+    call.require_admin("volume_extension:types_manage")
+    vtype = get_type(call, type_id)
+    if vtype.name == VolumeType.default().name:
+        raise Fault(400, "Default volume type can not be deleted.")
+    in_use = Fault(
+        400,
+        f"Target volume type is still in use. Volume Type {vtype.id} deletion "
+        "is not allowed with volumes present with the type.",
+    )
+    if vtype.volumes.exists():
+        raise in_use
+    try:
+        vtype.delete()
+    except ProtectedError:  # snapshots keep their type
+        raise in_use from None
+    return 202, None
+
+
+def list_specs(call: Call, type_id: str) -> tuple[int, dict]:
+    vtype = get_type(call, type_id)
+    return 200, {"extra_specs": builders.volume_type(call, vtype)["extra_specs"]}
+
+
+def set_specs(call: Call, type_id: str) -> tuple[int, dict]:
+    call.require_admin("volume_extension:types_extra_specs:create")
+    vtype = get_type(call, type_id)
+    body = call.body()
+    schemas.validate(schemas.extra_specs_create, body)
+    with transaction.atomic():
+        for key, value in body["extra_specs"].items():
+            VolumeTypeExtraSpec.objects.update_or_create(
+                volume_type=vtype, key=key, defaults={"value": value}
+            )
+    return 200, {"extra_specs": body["extra_specs"]}
+
+
+def _spec(call: Call, vtype: VolumeType, key: str) -> VolumeTypeExtraSpec:
+    spec = vtype.extra_specs.filter(key=key).first()
+    visible = call.caller.is_admin or key in builders.USER_VISIBLE_SPECS
+    if spec is None or not visible:
+        raise Fault(404, f"Volume Type {vtype.id} has no extra specs with key {key}.")
+    return spec
+
+
+def show_spec(call: Call, type_id: str, key: str) -> tuple[int, dict]:
+    spec = _spec(call, get_type(call, type_id), key)
+    return 200, {spec.key: spec.value}
+
+
+def update_spec(call: Call, type_id: str, key: str) -> tuple[int, dict]:
+    call.require_admin("volume_extension:types_extra_specs:update")
+    vtype = get_type(call, type_id)
+    body = call.body()
+    schemas.validate(schemas.extra_specs_create["properties"]["extra_specs"], body)
+    if len(body) != 1 or key not in body:
+        raise Fault(400, "Request body and URI mismatch")
+    VolumeTypeExtraSpec.objects.update_or_create(
+        volume_type=vtype, key=key, defaults={"value": body[key]}
+    )
+    return 200, body
+
+
+def delete_spec(call: Call, type_id: str, key: str) -> tuple[int, None]:
+    call.require_admin("volume_extension:types_extra_specs:delete")
+    _spec(call, get_type(call, type_id), key).delete()
+    return 202, None

@@ -1,0 +1,73 @@
+"""Every route twice, as Cinder's ProjectMapper: ``/v3/<route>`` and ``/v3/<project_id>/<route>``.
+
+Project ids must match Cinder's ``project_id_regex`` (``[0-9a-f-]+``).
+"""
+
+from django.urls import re_path
+
+from volumes.rest import misc, quotas, snapshots, types, volumes
+from volumes.rest.routing import resource
+from volumes.rest.versions import version_document
+
+PROJECT = r"^(?:(?P<project_id>[0-9a-f\-]+)/)?"
+ID = r"(?P<{}>[^/]+)"
+
+
+def route(pattern: str, view, name: str):
+    return re_path(PROJECT + pattern + r"/?$", view, name=name)
+
+
+app_name = "rest"
+urlpatterns = [
+    re_path(r"^(?:(?P<project_id>[0-9a-f\-]+)/?)?$", version_document, name="versions"),
+    route("volumes", resource(GET=volumes.list_summary, POST=volumes.create), "volumes"),
+    route("volumes/detail", resource(GET=volumes.list_detail), "volumes-detail"),
+    route("volumes/summary", resource(GET=volumes.summary), "volumes-summary"),
+    route(
+        "volumes/" + ID.format("volume_id"),
+        resource(GET=volumes.show, PUT=volumes.update, DELETE=volumes.delete),
+        "volume",
+    ),
+    route("snapshots", resource(GET=snapshots.list_summary, POST=snapshots.create), "snapshots"),
+    route("snapshots/detail", resource(GET=snapshots.list_detail), "snapshots-detail"),
+    route(
+        "snapshots/" + ID.format("snapshot_id"),
+        resource(GET=snapshots.show, DELETE=snapshots.delete),
+        "snapshot",
+    ),
+    route("types", resource(GET=types.list_types, POST=types.create_type), "types"),
+    route(
+        "types/" + ID.format("type_id"),
+        resource(GET=types.show_type, DELETE=types.delete_type),
+        "type",
+    ),
+    route(
+        "types/" + ID.format("type_id") + "/extra_specs",
+        resource(GET=types.list_specs, POST=types.set_specs),
+        "extra-specs",
+    ),
+    route(
+        "types/" + ID.format("type_id") + "/extra_specs/" + ID.format("key"),
+        resource(GET=types.show_spec, PUT=types.update_spec, DELETE=types.delete_spec),
+        "extra-spec",
+    ),
+    route("os-availability-zone", resource(GET=misc.availability_zones), "availability-zones"),
+    route(
+        "os-quota-sets/" + ID.format("target") + "/defaults",
+        resource(GET=quotas.defaults),
+        "quota-defaults",
+    ),
+    route(
+        "os-quota-sets/" + ID.format("target"),
+        resource(GET=quotas.show, PUT=quotas.update, DELETE=quotas.delete),
+        "quota-set",
+    ),
+    route("limits", resource(GET=quotas.limits), "limits"),
+    route("scheduler-stats/get_pools", resource(GET=misc.pools), "pools"),
+    route("messages", resource(GET=misc.list_messages), "messages"),
+    route(
+        "messages/" + ID.format("message_id"),
+        resource(GET=misc.show_message, DELETE=misc.delete_message),
+        "message",
+    ),
+]
