@@ -271,3 +271,48 @@ def as_get_pools(pools: list[PoolState]) -> dict[str, Any]:
             for p in pools
         ]
     }
+
+
+def synthetic(count: int, seed: int = 7) -> dict[str, Any]:
+    """A fleet file of ``count`` LVM-like pools to play with (``load_fleet --synthetic N``).
+
+    60% thin; sizes 500 GiB to 16 TiB, partly used; ratios 20, 10, 1.5 and auto;
+    zones nova, az2 and az3 in turn; tiers gold, silver, bronze; four backends per host.
+    """
+    import random
+
+    rnd = random.Random(seed)
+    zones, tiers = ("nova", "az2", "az3"), ("gold", "silver", "bronze")
+    pools = []
+    for i in range(count):
+        thin = rnd.random() < 0.6
+        total = float(rnd.choice((500, 1000, 2000, 4000, 8000, 16000)))
+        used = round(total * rnd.random(), 2)
+        provisioned = round(used * (rnd.uniform(1.0, 4.0) if thin else 1.0), 2)
+        backend = f"lvm-{i}"
+        pools.append(
+            {
+                "name": f"sim{i // 4}@{backend}#{backend}",
+                "availability_zone": zones[i % len(zones)],
+                "capabilities": {
+                    "pool_name": backend,
+                    "volume_backend_name": backend,
+                    "vendor_name": "Open Source",
+                    "driver_version": "3.0.0",
+                    "storage_protocol": "iSCSI",
+                    "total_capacity_gb": total,
+                    "free_capacity_gb": round(total - used, 2),
+                    "allocated_capacity_gb": provisioned,
+                    "provisioned_capacity_gb": provisioned,
+                    "reserved_percentage": rnd.choice((0, 0, 5, 10)),
+                    "max_over_subscription_ratio": rnd.choice(("20.0", "10.0", "auto", "1.5")),
+                    "thin_provisioning_support": thin,
+                    "thick_provisioning_support": not thin,
+                    "multiattach": True,
+                    "total_volumes": rnd.randint(0, 400),
+                    "storage_tier": tiers[rnd.randrange(len(tiers))],
+                    "QoS_support": False,
+                },
+            }
+        )
+    return {"pools": pools}

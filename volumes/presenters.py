@@ -211,9 +211,7 @@ def trace_view(trace: DecisionTrace) -> dict:
         if w["name"] not in pools:
             pools.append(w["name"])
     # Big fleets store a bounded trace with exact counts (scheduler/trace.py).
-    candidates = (
-        sum(step_counts(filters[0])) if filters else d.get("weighed_count", len(weighed))
-    )
+    candidates = sum(step_counts(filters[0])) if filters else d.get("weighed_count", len(weighed))
     funnel = [{"label": "candidates", "count": candidates}]
     funnel += [{"label": step["name"], "count": step_counts(step)[0]} for step in filters]
     funnel.append({"label": "weighed", "count": d.get("weighed_count", len(weighed))})

@@ -88,3 +88,24 @@ def test_it_refuses_to_take_over_a_configured_backend(tmp_path):
 
     assert not FleetPool.objects.exists()
     assert not Pool.objects.filter(host="sim1@lvm-1").exists()
+
+
+def test_a_synthetic_fleet_can_be_generated_saved_and_decided_over(tmp_path):
+    saved = tmp_path / "synthetic.json"
+    out = StringIO()
+    call_command("load_fleet", "--synthetic", "200", "--write", str(saved), stdout=out)
+
+    assert "Registered 200 simulated pools on 200 backends" in out.getvalue()
+    assert FleetPool.objects.count() == 200
+    decided = StringIO()
+    call_command("schedule", "--fleet", str(saved), "--size", "10", "--json", stdout=decided)
+    result = json.loads(decided.getvalue())
+    assert result["chosen"] is not None
+    assert sum(len(s["passed"]) + len(s["failed"]) for s in result["filters"][:1]) == 200
+
+
+def test_synthetic_needs_a_sensible_count(tmp_path):
+    with pytest.raises(CommandError, match="1 to 20000") as caught:
+        call_command("load_fleet", "--synthetic", "0")
+    assert caught.value.returncode == 2
+    assert not FleetPool.objects.exists()
