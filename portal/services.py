@@ -6,6 +6,7 @@ reservation expiry). Jobs run in a forked work horse, so a crash in a job
 cannot take the service down.
 """
 
+import importlib
 import logging
 import socket
 import threading
@@ -13,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
+import taskflow.engines
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 from rq import Queue, Worker
+from taskflow import task as taskflow_task
+from taskflow.patterns import linear_flow
 
 from portal.models import Service
 from portal.queues import redis_connection
@@ -95,8 +99,30 @@ def heartbeat(binary: str, host: str, stats: dict | None = None) -> None:
     Service.objects.filter(binary=binary, host=host).update(**values)
 
 
+# Modules whose functions RQ jobs name; imported once in the parent, not per job.
+JOB_MODULES = ("scheduler.manager", "agent.manager")
+
+
+class _WarmUpTask(taskflow_task.Task):
+    def execute(self) -> None:
+        return None
+
+
+def warm_up() -> None:
+    """Pay once, in the parent, what every forked work horse would otherwise pay.
+
+    A horse starts from a copy of the parent; if the job modules and taskflow's
+    first engine load (stevedore plugin discovery, ~130 ms) are already in the
+    parent, each job starts warm instead of importing them again.
+    """
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    taskflow.engines.run(linear_flow.Flow("warm-up").add(_WarmUpTask()))
+
+
 def run_worker(queue_names: list[str], periodic: list[Periodic], name: str) -> None:
     """Serve the queues until SIGINT/SIGTERM (RQ's warm shutdown), with the loops running."""
+    warm_up()
     connection = redis_connection()
     queues = [Queue(q, connection=connection) for q in queue_names]
     loop = PeriodicLoop(periodic)

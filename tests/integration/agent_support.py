@@ -125,6 +125,17 @@ def add_backend(host: str, name: str, tag: str, size_gb: float = 20, **fields) -
     )
 
 
+def retire_backends(host: str) -> None:
+    """After a test stops its own agent: disable its backends, as an operator would,
+    so the shared scheduler does not pick them while their heartbeats age out."""
+    from portal.models import Service
+
+    BackendConfig.objects.filter(host=host).update(enabled=False)
+    Service.objects.filter(host__startswith=f"{host}@").update(
+        disabled=True, disabled_reason="test finished"
+    )
+
+
 def start_agent(processes, host: str, backends: list[str], **env: str) -> str:
     """Start ``manage.py agent`` for our own host and wait until its backends report."""
     name = f"agent {host}"

@@ -6,12 +6,13 @@ import sys
 import pytest
 from django.conf import settings
 
-from agent.models import BackendConfig, Fault
+from agent.models import Fault
 from portal.models import FlowRun
 from tests.integration.agent_support import (
     add_backend,
     create,
     dedicated_type,
+    retire_backends,
     start_agent,
     unique_tag,
 )
@@ -57,12 +58,17 @@ def test_after_a_crash_mid_create_the_restarted_agent_sets_the_volume_to_error(w
             timeout=60,
             what="init_host to clean the volume up",
         )
+        # The command prints its summary just after init_host has set the status.
+        wait_until(
+            lambda: "init_host cleaned 1 volume(s)" in cloud.log(name),
+            timeout=30,
+            what="the restarted agent to report its clean-up",
+        )
     finally:
         cloud.stop(name)
-        BackendConfig.objects.filter(host=host).update(enabled=False)
+        retire_backends(host)
 
     assert volume.status == "error"
-    assert "init_host cleaned 1 volume(s)" in cloud.log(name)
     usage = quota.usage_summary(world.project.pk)
     for resource in ("volumes", "gigabytes", f"volumes_{vtype.name}", f"gigabytes_{vtype.name}"):
         assert usage[resource]["in_use"] == quota.actual_in_use(world.project.pk, resource)

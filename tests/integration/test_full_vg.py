@@ -13,12 +13,12 @@ would look like it had exactly the requested space again.
 
 import pytest
 
-from agent.models import BackendConfig
 from portal.models import FlowRun
 from tests.integration.agent_support import (
     add_backend,
     create,
     dedicated_type,
+    retire_backends,
     start_agent,
     unique_tag,
     volume_group,
@@ -44,7 +44,7 @@ def test_an_over_size_lvcreate_is_refused_with_lvms_message_and_the_volume_resch
         volume = wait_available(create(world, size=5, volume_type=vtype.name).id)
     finally:
         cloud.stop(name)
-        BackendConfig.objects.filter(host=host).update(enabled=False)
+        retire_backends(host)
 
     assert volume.host == f"{host}@small#LVM_small"
     runs = list(FlowRun.objects.filter(volume_id=volume.id, flow="manager").order_by("attempt"))
