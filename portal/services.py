@@ -23,9 +23,16 @@ from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
 from portal.models import Service
+from portal.procs import child_preexec
 from portal.queues import redis_connection
 
 LOG = logging.getLogger(__name__)
+
+
+# Held by the periodic thread while it works and by the worker while it forks: a
+# fork taken while another thread is inside SQLite (or any lock) copies that lock
+# held into the work horse, which then hangs forever on its first query.
+FORK_LOCK = threading.Lock()
 
 
 class DjangoWorker(Worker):
@@ -33,6 +40,16 @@ class DjangoWorker(Worker):
         # The horse must not share the parent's database connection.
         connections.close_all()
         return super().execute_job(job, queue)
+
+    def fork_work_horse(self, job, queue):
+        with FORK_LOCK:
+            return super().fork_work_horse(job, queue)
+
+    def main_work_horse(self, job, queue):
+        # RQ puts the horse in its own process group, out of reach of a stop sent
+        # to the service's group: have the kernel end it if the service dies.
+        child_preexec()
+        return super().main_work_horse(job, queue)
 
 
 @dataclass
@@ -47,8 +64,8 @@ class PeriodicLoop(threading.Thread):
     """Runs each periodic task when due, until stopped.
 
     1. Wake every half second (or at the next task due, if sooner).
-    2. Run each task whose interval has passed; a failing task is logged and
-       tried again at its next interval.
+    2. Run each task whose interval has passed, holding FORK_LOCK (see above); a
+       failing task is logged and tried again at its next interval.
     3. Close stale database connections after each round.
     """
 
@@ -66,10 +83,12 @@ class PeriodicLoop(threading.Thread):
                 if now - task.last >= task.interval:
                     task.last = now
                     try:
-                        task.func()
+                        with FORK_LOCK:
+                            task.func()
                     except Exception:
                         LOG.exception("Periodic task %s failed", task.name)
-            close_old_connections()
+            with FORK_LOCK:
+                close_old_connections()
             self.stopping.wait(0.5)
 
     def stop(self) -> None:
