@@ -2,12 +2,12 @@
 
 from django.db.models import QuerySet
 
-from volumes import api, exceptions
+from volumes import api
 from volumes.models import Snapshot
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call
-from volumes.rest.volumes import get_volume, listing_all_tenants, parse_uuid
+from volumes.rest.volumes import get_snapshot, get_volume, listing_all_tenants, parse_uuid
 
 SORT_KEYS = {
     "id": "id",
@@ -25,17 +25,6 @@ def visible(call: Call) -> QuerySet:
     if call.caller.is_admin and listing_all_tenants(call):
         return snaps
     return snaps.filter(project_id=call.caller.project_id)
-
-
-def get_snapshot(call: Call, snapshot_id: str) -> Snapshot:
-    found = parse_uuid(snapshot_id)
-    snaps = Snapshot.objects.all()
-    if not call.caller.is_admin:
-        snaps = snaps.filter(project_id=call.caller.project_id)
-    snap = snaps.filter(id=found).first() if found else None
-    if snap is None:
-        raise exceptions.SnapshotNotFound(snapshot_id=snapshot_id)
-    return snap
 
 
 def _list(call: Call, detail: bool) -> tuple[int, dict]:

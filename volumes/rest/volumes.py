@@ -204,7 +204,7 @@ def _check_unsupported_sources(request: dict) -> None:
 def _sources(call: Call, request: dict, size: int | None) -> dict:
     """snapshot_id / source_volid / imageRef: visible to the caller, usable, size rules."""
     if request.get("snapshot_id"):
-        snap = _visible_snapshot(call, request["snapshot_id"])
+        snap = get_snapshot(call, request["snapshot_id"])
         if snap.status != "available":
             raise exceptions.InvalidSnapshot(
                 reason="Originating snapshot status must be one of 'available' values"
@@ -225,7 +225,8 @@ def _sources(call: Call, request: dict, size: int | None) -> dict:
     return {}
 
 
-def _visible_snapshot(call: Call, snapshot_id: str) -> Snapshot:
+def get_snapshot(call: Call, snapshot_id: str) -> Snapshot:
+    """A snapshot the caller may see (any, for admins), or SnapshotNotFound."""
     found = parse_uuid(snapshot_id)
     snaps = Snapshot.objects.all()
     if not call.caller.is_admin:
