@@ -140,6 +140,24 @@ def cloud(seeded, processes, django_db_blocker):
     return processes
 
 
+WITH_RETRY_FILTER = (
+    "AvailabilityZoneFilter,CapacityFilter,CapabilitiesFilter,IgnoreAttemptedHostsFilter"
+)
+
+
+@pytest.fixture
+def scheduler_ignoring_attempted_hosts(cloud):
+    """The cloud's scheduler restarted with IgnoreAttemptedHostsFilter, then put back.
+
+    One scheduler at a time: two on one queue would race for the same jobs.
+    """
+    cloud.stop("scheduler")
+    cloud.manage("scheduler", "scheduler", SCHEDULER_DEFAULT_FILTERS=WITH_RETRY_FILTER)
+    yield
+    cloud.stop("scheduler")
+    cloud.manage("scheduler", "scheduler")
+
+
 @pytest.fixture(scope="session")
 def server(cloud):
     """daphne serving the portal on a free port, as `make run` starts it."""

@@ -5,7 +5,10 @@ import re
 import pytest
 
 from agent.drivers import backend_config, data_dir
+from agent.models import Fault
 from tests.browser.conftest import screenshot
+from tests.integration.agent_support import first_choice
+from tests.live.support import RECORD_STATES_JS
 from volumes.models import Volume
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -18,8 +21,21 @@ ALL_DONE = """() => {
 }"""
 
 
-def test_a_volume_created_in_the_form_goes_live_to_available(world, server, login):
+@pytest.fixture
+def slow_first_choice(live_db):
+    """Creates on the pool the form's volume goes to take a second: the page lands mid-flow."""
+    fault = Fault.objects.create(
+        backend=backend_config(first_choice()), operation="create", latency_ms=1000
+    )
+    yield
+    fault.delete()
+
+
+def test_a_volume_created_in_the_form_goes_live_to_available(
+    world, server, login, slow_first_choice
+):
     page = login(world.owner)
+    page.add_init_script(f"document.addEventListener('DOMContentLoaded', {RECORD_STATES_JS})")
     page.goto(f"{server}/volumes/create/")
     page.fill("input[name=name]", "from-the-form")
     page.fill("input[name=size]", "1")
@@ -32,6 +48,9 @@ def test_a_volume_created_in_the_form_goes_live_to_available(world, server, logi
     page.wait_for_function(ALL_DONE, timeout=60_000)
 
     assert navigations == [] and page.url == landed  # live, no reload
+    # The page landed before the volume was made, then changed by itself.
+    seen = page.evaluate("window.seenStates")["task-manager-1-CreateVolumeFromSpecTask"]
+    assert seen[0] in ("pending", "running") and seen[-1] == "success"
     flows = {el.get_attribute("data-flow") for el in page.query_selector_all("[data-task]")}
     assert flows == {"api", "scheduler", "manager"}
     screenshot(page, "volume-page")

@@ -11,6 +11,7 @@ from agent.drivers import backend_config, data_dir
 from agent.models import BackendConfig
 from agent.storage.simvg import SimulatedVolumeGroup
 from portal.models import FlowRun
+from scheduler import whatif
 from tests.conftest import backends_up
 from tests.waiting import wait_until
 from volumes import api
@@ -25,6 +26,13 @@ def context(world) -> dict:
 
 def create(world, **kwargs) -> Volume:
     return api.create(context(world), **kwargs)
+
+
+def first_choice() -> str:
+    """Where the scheduler would put a 1 GiB untyped volume in nova right now."""
+    chosen = whatif.run(1, {}, "nova").decision.chosen
+    assert chosen is not None
+    return chosen
 
 
 def settled(volume_id, statuses=("available", "error")):

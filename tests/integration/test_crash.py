@@ -8,6 +8,7 @@ from django.conf import settings
 
 from agent.models import Fault
 from portal.models import FlowRun
+from tests.cluster import child_env
 from tests.integration.agent_support import (
     add_backend,
     create,
@@ -74,15 +75,12 @@ def test_after_a_crash_mid_create_the_restarted_agent_sets_the_volume_to_error(w
         assert usage[resource]["in_use"] == quota.actual_in_use(world.project.pk, resource)
         assert usage[resource]["reserved"] == 0
     assert usage["volumes"]["in_use"] == 1  # an error volume keeps its quota until deleted
-    if (settings.BASE_DIR / "volumes/management/commands/quota_check.py").exists():
-        from tests.cluster import child_env
-
-        check = subprocess.run(
-            [sys.executable, "manage.py", "quota_check", "--project", world.project.pk],
-            cwd=settings.BASE_DIR,
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert check.returncode == 0, check.stdout + check.stderr
+    check = subprocess.run(
+        [sys.executable, "manage.py", "quota_check", "--project", world.project.pk],
+        cwd=settings.BASE_DIR,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -103,4 +103,18 @@ def test_run_serves_healthz_and_a_stop_leaves_no_process(fresh_var, how):
     assert any(line.startswith("Stopped.") for line in lines)
     gone, alive = psutil.wait_procs(started, timeout=10)
     assert alive == []
+    # Nor anything started later (work horses fork per job): no process left with this var/.
+    wait_until(lambda: not started_from(fresh_var), timeout=10, what="every process to end")
     assert launcher.returncode == 0
+
+
+def started_from(var) -> list[psutil.Process]:
+    """Processes whose environment names this var/ (every child inherits it)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("CINDERLAB_VAR") == str(var):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            pass
+    return found

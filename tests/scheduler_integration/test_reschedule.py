@@ -13,22 +13,10 @@ import pytest
 from agent.drivers import backend_config
 from agent.models import Fault
 from portal.models import FlowRun
-from scheduler import whatif
 from scheduler.models import DecisionTrace
-from tests.integration.agent_support import create, wait_available
+from tests.integration.agent_support import create, first_choice, wait_available
 
 pytestmark = pytest.mark.integration
-
-WITH_RETRY_FILTER = (
-    "AvailabilityZoneFilter,CapacityFilter,CapabilitiesFilter,IgnoreAttemptedHostsFilter"
-)
-
-
-def first_choice() -> str:
-    """Where the scheduler would put a 1 GiB untyped volume in nova right now."""
-    chosen = whatif.run(1, {}, "nova").decision.chosen
-    assert chosen is not None
-    return chosen
 
 
 def managers(volume) -> list[tuple[int, str, str]]:
@@ -44,19 +32,6 @@ def fault_on_first_choice(cloud):
     fault = Fault.objects.create(backend=backend_config(pool), operation="create", fail_next=1)
     yield pool
     fault.delete()
-
-
-@pytest.fixture
-def scheduler_ignoring_attempted_hosts(cloud):
-    """The cloud's scheduler restarted with IgnoreAttemptedHostsFilter, then put back.
-
-    One scheduler at a time: two on one queue would race for the same jobs.
-    """
-    cloud.stop("scheduler")
-    cloud.manage("scheduler", "scheduler", SCHEDULER_DEFAULT_FILTERS=WITH_RETRY_FILTER)
-    yield
-    cloud.stop("scheduler")
-    cloud.manage("scheduler", "scheduler")
 
 
 def test_with_cinders_default_filters_the_retry_may_land_on_the_same_pool(
