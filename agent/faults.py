@@ -9,6 +9,7 @@ import time
 from django.db.models import F
 
 from agent.models import Fault
+from portal import events
 from volumes.exceptions import CinderError
 
 LOG = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def apply(service_host: str, operation: str) -> None:
         if fault.crash:
             Fault.objects.filter(id=fault.id).update(hits=F("hits") + 1, active=False)
             LOG.error("Fault: crashing the worker process during %s on %s", operation, service_host)
+            events.flush()  # watchers see the task running when it dies
             os.kill(os.getpid(), signal.SIGKILL)
         if fault.fail_next and _take_one(fault):
             raise FaultInjected(

@@ -1,12 +1,19 @@
 """Nudges on the channel layer: "this volume (or project) changed".
 
 Events carry no state: consumers re-render from the database, so a dropped
-or duplicated event can never leave a wrong picture. Sends are synchronous
-(an RQ work horse exits right after its job, so nothing may be left queued)
-but reuse one event loop per process, so each send is one Redis round trip.
+or duplicated event can never leave a wrong picture. That is also why they
+are sent behind the caller and coalesced: ``send`` returns at once, and a
+nudge published again while it is still waiting is sent once. A flow's dozen
+transitions in a few milliseconds thus cost a few Redis round trips, not
+three per transition, and the caller never waits on them.
+
+Each process owns one event loop in a daemon thread. A process that is about
+to end calls ``flush``: RQ work horses after every job (they leave with
+``os._exit``), everything else at exit.
 """
 
 import asyncio
+import atexit
 import logging
 import os
 import threading
@@ -30,18 +37,49 @@ FLEET_GROUP = "fleet"
 
 
 class _Publisher:
-    """An event loop in a daemon thread, owned by one process."""
+    """Sends what was published, oldest first, each distinct nudge once per round."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
+        self.layer = get_channel_layer()
         self.loop = asyncio.new_event_loop()
+        self.lock = threading.Lock()
+        self.pending: dict[tuple, tuple[str, dict]] = {}
+        self.draining = False
+        self.idle = threading.Event()
+        self.idle.set()
         thread = threading.Thread(target=self.loop.run_forever, name="events", daemon=True)
         thread.start()
-        self.layer = get_channel_layer()
 
-    def send(self, group: str, message: dict) -> None:
-        future = asyncio.run_coroutine_threadsafe(self.layer.group_send(group, message), self.loop)
-        future.result(timeout=SEND_TIMEOUT)
+    def publish(self, group: str, message: dict) -> None:
+        key = (group, tuple(sorted(message.items())))
+        with self.lock:
+            self.pending[key] = (group, message)
+            self.idle.clear()
+            if self.draining:
+                return  # the running round picks it up
+            self.draining = True
+        self.loop.call_soon_threadsafe(self.loop.create_task, self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            with self.lock:
+                batch = list(self.pending.values())
+                self.pending.clear()
+                if not batch:
+                    self.draining = False
+                    self.idle.set()
+                    return
+            await asyncio.gather(*(self._send(group, message) for group, message in batch))
+
+    async def _send(self, group: str, message: dict) -> None:
+        try:
+            await asyncio.wait_for(self.layer.group_send(group, message), SEND_TIMEOUT)
+        except Exception:  # the picture is in the database; a lost nudge is not fatal
+            LOG.exception("Could not publish %s to %s", message.get("type"), group)
+
+    def flush(self, timeout: float) -> bool:
+        return self.idle.wait(timeout)
 
 
 _publisher: _Publisher | None = None
@@ -57,24 +95,36 @@ def _get_publisher() -> _Publisher:
         return _publisher
 
 
-def send_now(group: str, message: dict) -> None:
+def send(group: str, message: dict) -> None:
+    """Publish a nudge now (not waiting for it to be sent)."""
     try:
-        _get_publisher().send(group, message)
-    except Exception:  # the picture is in the database; a lost nudge is not fatal
+        _get_publisher().publish(group, message)
+    except Exception:
         LOG.exception("Could not publish %s to %s", message.get("type"), group)
+
+
+def flush(timeout: float = 2 * SEND_TIMEOUT) -> bool:
+    """Wait until everything this process published has been sent (True) or timed out."""
+    publisher = _publisher
+    if publisher is None or publisher.pid != os.getpid():
+        return True
+    return publisher.flush(timeout)
+
+
+atexit.register(flush)
 
 
 def volume_changed(volume_id, project_id, kind: str = "flow") -> None:
     """Tell watchers of the volume, its project and the fleet, once committed."""
 
-    def send() -> None:
+    def publish() -> None:
         message = {"type": "volume.changed", "volume_id": str(volume_id), "kind": kind}
-        send_now(volume_group(volume_id), message)
-        send_now(project_group(project_id), message)
-        send_now(FLEET_GROUP, message)
+        send(volume_group(volume_id), message)
+        send(project_group(project_id), message)
+        send(FLEET_GROUP, message)
 
-    transaction.on_commit(send)
+    transaction.on_commit(publish)
 
 
 def fleet_changed() -> None:
-    transaction.on_commit(lambda: send_now(FLEET_GROUP, {"type": "fleet.changed"}))
+    transaction.on_commit(lambda: send(FLEET_GROUP, {"type": "fleet.changed"}))

@@ -22,6 +22,7 @@ from rq import Queue, Worker
 from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
+from portal import events
 from portal.models import Service
 from portal.procs import child_preexec
 from portal.queues import redis_connection
@@ -44,6 +45,12 @@ class DjangoWorker(Worker):
     def fork_work_horse(self, job, queue):
         with FORK_LOCK:
             return super().fork_work_horse(job, queue)
+
+    def perform_job(self, job, queue):
+        try:
+            return super().perform_job(job, queue)
+        finally:
+            events.flush()  # the horse leaves with os._exit: send its nudges first
 
     def main_work_horse(self, job, queue):
         # RQ puts the horse in its own process group, out of reach of a stop sent

@@ -63,7 +63,7 @@ def nudge(project_ids: Iterable) -> None:
 
     def send() -> None:
         for project_id in ids:
-            events.send_now(quota_group(project_id), {"type": "quota.changed"})
+            events.send(quota_group(project_id), {"type": "quota.changed"})
 
     if ids:
         transaction.on_commit(send)

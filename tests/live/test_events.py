@@ -1,0 +1,61 @@
+"""Nudges are sent behind the caller, each distinct one at least once, and a flush
+delivers everything published so far: what a work horse does before it exits."""
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from channels.layers import get_channel_layer
+
+from portal import events
+from tests.live.test_consumers import run
+
+pytestmark = pytest.mark.integration
+
+
+def received_in_group(publish) -> list[dict]:
+    """Join a fresh group, let ``publish(group)`` run in a forked child that flushes and
+    leaves with ``os._exit`` (as an RQ horse), then drain what the group got."""
+    group = f"t-{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        pid = os.fork()
+        if pid == 0:
+            publish(group)
+            os._exit(0 if events.flush() else 1)
+        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        got = []
+        while True:
+            try:
+                got.append(await asyncio.wait_for(layer.receive(channel), timeout=0.5))
+            except TimeoutError:
+                return got
+
+    return run(scenario)
+
+
+def test_every_distinct_nudge_published_before_a_flush_is_delivered(live_db):
+    def publish(group):
+        for i in range(5):
+            events.send(group, {"type": "volume.changed", "volume_id": str(i), "kind": "flow"})
+
+    got = received_in_group(publish)
+
+    assert sorted(m["volume_id"] for m in got) == ["0", "1", "2", "3", "4"]
+
+
+def test_a_burst_of_one_nudge_is_sent_far_fewer_times_than_published(live_db):
+    def publish(group):
+        for _ in range(500):
+            events.send(group, {"type": "volume.changed", "volume_id": "v", "kind": "flow"})
+
+    got = received_in_group(publish)
+
+    # At least once (after the last publish), and coalesced well under the channel's
+    # capacity of 100, so a burst can no longer overflow a watcher's channel.
+    assert 1 <= len(got) < 50
