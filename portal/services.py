@@ -1,9 +1,12 @@
-"""What every long-running service shares: a forking RQ worker and periodic loops.
+"""What every long-running service shares: an RQ worker and periodic loops.
 
 A service process (the scheduler, an agent) is one RQ worker serving its
 queues, plus a thread running its periodic tasks (heartbeats, reports,
-reservation expiry). Jobs run in a forked work horse, so a crash in a job
-cannot take the service down.
+reservation expiry). An agent's jobs run in a forked work horse, so a crash
+in a job (or the crash fault) cannot take the agent down. The scheduler's
+jobs are short, pure Python and database work: it runs them in its own
+process, as cinder-scheduler does, which saves a fork, a database connection
+and a channel-layer connection per job (see docs/BENCHMARKS.md).
 """
 
 import importlib
@@ -18,7 +21,7 @@ import taskflow.engines
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
@@ -57,6 +60,17 @@ class DjangoWorker(Worker):
         # to the service's group: have the kernel end it if the service dies.
         child_preexec()
         return super().main_work_horse(job, queue)
+
+
+class DjangoSimpleWorker(SimpleWorker):
+    """Runs each job in this process, with fresh database connections as a request has."""
+
+    def perform_job(self, job, queue):
+        close_old_connections()
+        try:
+            return super().perform_job(job, queue)
+        finally:
+            close_old_connections()
 
 
 @dataclass
@@ -146,15 +160,21 @@ def warm_up() -> None:
     taskflow.engines.run(linear_flow.Flow("warm-up").add(_WarmUpTask()))
 
 
-def run_worker(queue_names: list[str], periodic: list[Periodic], name: str) -> None:
-    """Serve the queues until SIGINT/SIGTERM (RQ's warm shutdown), with the loops running."""
+def run_worker(
+    queue_names: list[str], periodic: list[Periodic], name: str, forking: bool = True
+) -> None:
+    """Serve the queues until SIGINT/SIGTERM (RQ's warm shutdown), with the loops running.
+
+    ``forking``: each job in its own work horse (agents), or in this process (scheduler).
+    """
     warm_up()
     connection = redis_connection()
     queues = [Queue(q, connection=connection) for q in queue_names]
     loop = PeriodicLoop(periodic)
     loop.start()
     try:
-        worker = DjangoWorker(
+        worker_class = DjangoWorker if forking else DjangoSimpleWorker
+        worker = worker_class(
             queues,
             connection=connection,
             name=f"{name}.{socket.gethostname()}.{psutil.Process().pid}",

@@ -9,10 +9,7 @@ from django.utils import timezone
 from portal.models import Service
 from portal.queues import SCHEDULER_QUEUE
 from portal.services import Periodic, heartbeat, host_stats, run_worker
-from scheduler import host_manager
 from volumes import quota
-
-POOL_CACHE_INTERVAL = 1.0  # seconds
 
 
 class Command(BaseCommand):
@@ -34,9 +31,7 @@ class Command(BaseCommand):
             Periodic(
                 "clean_expired_reservations", settings.RESERVATION_CLEAN_INTERVAL, quota.expire
             ),
-            # Jobs run in forked work horses, which inherit this process's memory: keeping
-            # the PoolState cache warm here means a horse only re-reads pools that changed.
-            Periodic("warm_pool_cache", POOL_CACHE_INTERVAL, host_manager.pool_states),
         ]
         self.stdout.write(f"cinder-scheduler on {host}: serving queue '{SCHEDULER_QUEUE}'")
-        run_worker([SCHEDULER_QUEUE], periodic, name="scheduler")
+        # Jobs run in this process, so the PoolState cache stays warm between them.
+        run_worker([SCHEDULER_QUEUE], periodic, name="scheduler", forking=False)
