@@ -21,6 +21,9 @@ Reported per phase: POST latency and POST -> settled latency (p50/p95/p99),
 throughput (settled per second from the first request to the last settling),
 and errors (non-2xx answers, ``error`` volumes, and anything not settled
 within ``--drain`` seconds). Quota is lifted to unlimited for the project.
+When it launched the stack itself it also reports the CPU time each service
+spent per volume in the phase (the process and all its children, work horses
+included), which says where the time goes when a rate cannot be sustained.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import requests
 
 BASE = Path(__file__).resolve().parent.parent
@@ -243,7 +247,41 @@ def summarize(phase: Phase, final_ok: set[str], duration: float) -> dict:
     }
 
 
-def bench_rate(client: Client, rate: float, duration: float, poll: float, drain: float) -> list:
+class CpuMeter:
+    """CPU seconds used so far by each service of a launched stack (children included)."""
+
+    def __init__(self, launcher) -> None:
+        self.launcher = launcher
+
+    def read(self) -> dict[str, float]:
+        used = {}
+        services = list(self.launcher.children)
+        if self.launcher.redis is not None:
+            services.append(("redis", self.launcher.redis.process))
+        for name, process in services:
+            try:
+                proc = psutil.Process(process.pid)
+                times = proc.cpu_times()
+                total = times.user + times.system + times.children_user + times.children_system
+                for child in proc.children(recursive=True):
+                    with_child = child.cpu_times()
+                    total += with_child.user + with_child.system
+            except psutil.Error:
+                continue
+            used[name] = total
+        return used
+
+    @staticmethod
+    def per_volume(before: dict, after: dict, volumes: int) -> dict[str, float]:
+        return {
+            name: round(1000 * (after[name] - before.get(name, 0.0)) / max(1, volumes), 1)
+            for name in after
+        }
+
+
+def bench_rate(
+    client: Client, rate: float, duration: float, poll: float, drain: float, meter=None
+) -> list:
     run = f"r{int(rate)}-{uuid.uuid4().hex[:6]}"
     count = int(rate * duration)
 
@@ -261,10 +299,14 @@ def bench_rate(client: Client, rate: float, duration: float, poll: float, drain:
         return Answer(answer.status_code, vid)
 
     creates = Phase("create", rate)
+    cpu_before = meter.read() if meter else None
     run_phase(client, creates, count, create, "creating", run, poll, drain)
+    cpu_after = meter.read() if meter else None
     available = client.ids_with_status(run, "available") or set()
     made = [i.volume_id for i in creates.items if i.volume_id]
     results = [summarize(creates, available, duration)]
+    if meter:
+        results[0]["cpu_ms_per_volume"] = meter.per_volume(cpu_before, cpu_after, count)
 
     def delete(i: int) -> Answer:
         volume_id = made[i]
@@ -272,10 +314,14 @@ def bench_rate(client: Client, rate: float, duration: float, poll: float, drain:
         return Answer(answer.status_code, volume_id if answer.status_code == 202 else "")
 
     deletes = Phase("delete", rate)
+    cpu_before = meter.read() if meter else None
     run_phase(client, deletes, len(made), delete, "deleting", run, poll, drain)
+    cpu_after = meter.read() if meter else None
     leftovers = client.ids_with_status(run, "") or set()
     gone = {v for v in made if v not in leftovers}
     results.append(summarize(deletes, gone, len(made) / rate))
+    if meter:
+        results[1]["cpu_ms_per_volume"] = meter.per_volume(cpu_before, cpu_after, len(made))
     return results
 
 
@@ -339,9 +385,10 @@ def main() -> int:
     try:
         unlimited_quota(url, args.password, args.project)
         client = Client(url, args.username, args.password, args.project)
+        meter = CpuMeter(launcher) if launcher is not None else None
         results = []
         for rate in [float(r) for r in args.rates.split(",")]:
-            for row in bench_rate(client, rate, args.duration, args.poll, args.drain):
+            for row in bench_rate(client, rate, args.duration, args.poll, args.drain, meter):
                 results.append(row)
                 print(json.dumps(row), flush=True)
         if args.json:
@@ -366,6 +413,16 @@ def print_table(results: list[dict]) -> None:
             f"{r['p50_s']} | {r['p95_s']} | {r['p99_s']} | {r['max_s']} | "
             f"{r['throughput_per_s']} | {errors} |"
         )
+    cpu_rows = [r for r in results if r.get("cpu_ms_per_volume")]
+    if cpu_rows:
+        names = list(cpu_rows[0]["cpu_ms_per_volume"])
+        print("\nCPU ms per volume, per service (process and its children):\n")
+        print(f"| phase | offered/s | {' | '.join(names)} | total |")
+        print("|---|---|" + "---|" * (len(names) + 1))
+        for r in cpu_rows:
+            cpu = r["cpu_ms_per_volume"]
+            cells = " | ".join(f"{cpu.get(n, 0):g}" for n in names)
+            print(f"| {r['phase']} | {r['offered_per_s']:g} | {cells} | {sum(cpu.values()):.0f} |")
 
 
 if __name__ == "__main__":
