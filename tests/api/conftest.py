@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from portal.identity import tokens
+from portal.models import FlowRun
 from volumes.models import Volume
 from volumes.quota_models import QuotaUsage, Reservation
 
@@ -77,7 +78,8 @@ def admin_api(live_db) -> Api:
 
 
 def footprint(project) -> tuple:
-    """Everything a create writes for a project: volumes, reservations, usage.
+    """Everything a create writes for a project in the request: volumes, reservations,
+    usage and the API flow's record. (Later flows run in workers, for accepted ones.)
 
     A usage row at zero equals no row (the engine creates rows on first use).
     """
@@ -91,4 +93,5 @@ def footprint(project) -> tuple:
         Volume.objects.filter(project=project).count(),
         Reservation.objects.filter(project=project).count(),
         usage,
+        FlowRun.objects.filter(project_id=project.pk, flow="api").count(),
     )
