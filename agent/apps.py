@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class AgentConfig(AppConfig):
     name = "agent"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Tell the pages which tasks the volume manager's flows run."""
+        from agent import delete_flow
+        from agent import flows as manager_flows
+        from core.kernel import flows
+
+        # Built with no driver: only the task names are read.
+        flows.plan("manager", lambda: manager_flows.get_flow(None, ""))
+        flows.plan("delete", lambda: delete_flow.get_flow(None, ""))

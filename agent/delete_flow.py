@@ -10,37 +10,22 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from taskflow import task
 from taskflow.patterns import linear_flow
 from taskflow.types.failure import Failure
 
 from agent import faults
-from portal import events
-from volumes import messages, quota
-from volumes.models import Snapshot, Volume
+from core.cinder import messages, quota
+from core.cinder.models import Snapshot, Volume
+from core.kernel import events, flows
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_delete_manager"
 DELETING = ("deleting", "error_managing_deleting")
 
 
-class DeleteTask(task.Task):
+class DeleteTask(flows.CinderTask):
     module = "cinder.volume.manager"
-
-    def __init__(self, addons=("volume:delete",), **kwargs):
-        super().__init__(name=f"{self.module}.{type(self).__name__};{', '.join(addons)}", **kwargs)
-
-
-def volume_deltas(volume: Volume) -> dict[str, int]:
-    return quota.add_volume_type_opts(
-        {"volumes": 1, "gigabytes": volume.size}, volume.volume_type.name
-    )
-
-
-def snapshot_deltas(snapshot: Snapshot) -> dict[str, int]:
-    return quota.add_volume_type_opts(
-        {"snapshots": 1, "gigabytes": snapshot.volume_size}, snapshot.volume_type.name
-    )
+    addons = ("volume:delete",)
 
 
 class NotifyDeleteStartTask(DeleteTask):
@@ -78,7 +63,10 @@ class DeleteVolumeOnBackendTask(DeleteTask):
                 with transaction.atomic():
                     deleted, _ = Snapshot.objects.filter(id=snapshot.id).delete()
                     if deleted and snapshot.use_quota:
-                        quota.release(snapshot.project_id, snapshot_deltas(snapshot))
+                        quota.release(
+                            snapshot.project_id,
+                            quota.snapshot_deltas(snapshot.volume_size, snapshot.volume_type.name),
+                        )
                 removed.append(snapshot.name)
         volume = Volume.objects.get(id=volume_id)
         self.driver.delete_volume(volume_id, volume.size)
@@ -118,7 +106,9 @@ class DeleteVolumeEntryTask(DeleteTask):
         with transaction.atomic():
             deleted, _ = Volume.objects.filter(id=volume_id, status__in=DELETING).delete()
             if deleted and volume.use_quota and volume.status != "error_managing_deleting":
-                quota.release(volume.project_id, volume_deltas(volume))
+                quota.release(
+                    volume.project_id, quota.volume_deltas(volume.size, volume.volume_type.name)
+                )
         if deleted:
             messages.notify_volume_usage(volume, "delete.end", self.host)
         events.volume_changed(volume_id, volume.project_id, kind="status")

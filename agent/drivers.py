@@ -6,7 +6,8 @@ from agent.models import BackendConfig
 from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import RealRunner, SimulatedRunner
 from agent.storage.simvg import SimulatedVolumeGroup
-from portal.recorder import record_command
+from core.kernel.hosts import backend_parts
+from core.kernel.recorder import record_command
 
 
 def data_dir(config: BackendConfig):
@@ -48,5 +49,5 @@ def driver_for(config: BackendConfig) -> LVMDriver:
 
 def backend_config(host: str) -> BackendConfig:
     """``host@backend`` (optionally ``#pool``) -> its configuration row."""
-    host_name, _, backend = host.partition("#")[0].partition("@")
+    host_name, backend = backend_parts(host)
     return BackendConfig.objects.get(host=host_name, backend_name=backend)

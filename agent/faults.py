@@ -9,8 +9,9 @@ import time
 from django.db.models import F
 
 from agent.models import Fault
-from portal import events
-from volumes.exceptions import CinderError
+from core.cinder.exceptions import CinderError
+from core.kernel import events
+from core.kernel.hosts import backend_parts
 
 LOG = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ class FaultInjected(CinderError):
 
 def apply(service_host: str, operation: str) -> None:
     """Delay, crash or fail as the active faults for this backend and operation say."""
-    host, _, backend = service_host.partition("#")[0].partition("@")
+    host, backend = backend_parts(service_host)
     faults = Fault.objects.filter(
         active=True, operation=operation, backend__host=host, backend__backend_name=backend
     )

@@ -10,16 +10,15 @@ import shutil
 import traceback
 
 from django.utils import timezone
-from taskflow import task
 from taskflow.patterns import linear_flow
 
 from agent import faults
 from agent.storage.lvm import LVMDriverError
-from portal import events
-from portal.recorder import failure_type_names
+from core.cinder import exceptions, messages
+from core.cinder.models import Image, Snapshot, Volume
+from core.kernel import events, flows
+from core.kernel.recorder import failure_type_names
 from scheduler import rpcapi as scheduler_rpcapi
-from volumes import exceptions, messages
-from volumes.models import Image, Snapshot, Volume
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_manager"
@@ -40,12 +39,8 @@ NO_RESCHEDULE = {
 }
 
 
-class CinderTask(task.Task):
+class CinderTask(flows.CinderTask):
     module = "cinder.volume.flows.manager.create_volume"
-
-    def __init__(self, addons=("volume:create",), **kwargs):
-        name = f"{self.module}.{type(self).__name__};{', '.join(addons)}"
-        super().__init__(name=name, **kwargs)
 
 
 def volume_dict(volume: Volume) -> dict:

@@ -10,10 +10,10 @@ from agent import delete_flow, faults
 from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
-from portal import events
-from portal.recorder import FlowRecorder
-from volumes import quota
-from volumes.models import Snapshot, Volume
+from core.cinder import quota
+from core.cinder.models import Snapshot, Volume
+from core.kernel import events
+from core.kernel.recorder import FlowRecorder
 
 LOG = logging.getLogger(__name__)
 
@@ -110,6 +110,9 @@ def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:
         with transaction.atomic():
             deleted, _ = Snapshot.objects.filter(id=snapshot.id, status="deleting").delete()
             if deleted and snapshot.use_quota:
-                quota.release(snapshot.project_id, delete_flow.snapshot_deltas(snapshot))
+                quota.release(
+                    snapshot.project_id,
+                    quota.snapshot_deltas(snapshot.volume_size, snapshot.volume_type.name),
+                )
     Volume.objects.filter(id=snapshot.volume_id).update(updated_at=timezone.now())
     events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")

@@ -5,6 +5,7 @@ own rows at start.
 """
 
 from django.db import models
+from django.utils import timezone
 
 
 class BackendConfig(models.Model):
@@ -84,3 +85,25 @@ class Fault(models.Model):
         if self.crash:
             parts.append("crash")
         return f"{self.backend} {self.operation}: {', '.join(parts) or 'no effect'}"
+
+
+class FleetPool(models.Model):
+    """A simulated pool registered by ``manage.py load_fleet``, as its file described it.
+
+    ``manage.py fleet_agent`` keeps these backends up: it heartbeats their
+    services and re-reports this baseline (plus the volumes created on the pool)
+    every ``backend_stats_polling_interval``, and serves their queues.
+    """
+
+    name = models.CharField(max_length=255, unique=True, help_text="host@backend#pool")
+    host = models.CharField(max_length=255, db_index=True, help_text="host@backend")
+    availability_zone = models.CharField(max_length=255, default="nova")
+    capabilities = models.JSONField(default=dict)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "scheduler_fleetpool"  # its table from when the scheduler owned it
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,6 +4,7 @@ import logging
 from datetime import UTC, datetime
 
 from agent import faults
+from core.kernel.hosts import extract_host
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -14,7 +15,7 @@ def publish_capabilities(host: str, driver) -> bool:
 
     ``host`` may be a volume's ``host@backend#pool``; reports are per backend.
     """
-    host = host.partition("#")[0]
+    host = extract_host(host, "backend")
     try:
         faults.apply(host, "report")
         stats = driver.get_volume_stats(refresh=True)

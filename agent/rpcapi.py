@@ -1,6 +1,6 @@
 """How other services reach a cinder-volume backend: casts onto its own queue."""
 
-from portal.queues import cast, volume_queue_name
+from core.kernel.queues import cast, volume_queue_name
 
 
 def create_volume(

@@ -21,14 +21,16 @@ from agent import rpcapi as volume_rpcapi
 from agent.drivers import driver_for
 from agent.models import BackendConfig
 from agent.reports import publish_capabilities
-from portal.models import Service
-from portal.queues import volume_queue_name
-from portal.services import Periodic, heartbeat, host_stats, run_worker
-from volumes.models import Snapshot, Volume
+from core.cinder.models import Snapshot, Volume
+from core.kernel.models import Service
+from core.kernel.queues import volume_queue_name
+from core.kernel.runtime import Periodic, heartbeat, host_stats, run_worker
 
 LOG = logging.getLogger(__name__)
 CLEANABLE_TO_ERROR = ("creating", "downloading")
 RESUMABLE_DELETES = ("deleting", "error_managing_deleting")
+# The module whose functions this service's RQ jobs name (warmed before serving).
+JOB_MODULES = ("agent.manager",)
 
 
 class Agent:
@@ -103,20 +105,4 @@ class Agent:
             ),
         ]
         queues = [volume_queue_name(host) for host in self.drivers]
-        run_worker(queues, periodic, name=f"agent.{self.configs[0].host}")
-
-
-def agent_commands() -> list[list[str]]:
-    """One ``manage.py agent`` command line per configured host, plus the fleet agent if any."""
-    hosts: dict[str, list[str]] = {}
-    for config in BackendConfig.objects.filter(enabled=True):
-        hosts.setdefault(config.host, []).append(config.backend_name)
-    commands = [
-        ["agent", "--host", host, *[arg for b in backends for arg in ("--backend", b)]]
-        for host, backends in hosts.items()
-    ]
-    from scheduler.models import FleetPool  # the simulated fleet (manage.py load_fleet)
-
-    if FleetPool.objects.exists():
-        commands.append(["fleet_agent", "--host", "fleet"])
-    return commands
+        run_worker(queues, periodic, f"agent.{self.configs[0].host}", JOB_MODULES)

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agent.forms import FaultForm
 from agent.models import BackendConfig, Fault
-from portal.models import Service
+from core.kernel.models import Service
 
 
 def _require_admin(request) -> None:

@@ -344,8 +344,8 @@ def launch(var: str, port: int, password: str):
     django.setup()
     from django.conf import settings
 
-    from agent.service import agent_commands
     from portal.launcher import Launcher
+    from portal.processes import agent_commands
 
     launcher = Launcher(BASE, settings.VAR_DIR, "127.0.0.1", port)
     launcher.start(agent_commands())

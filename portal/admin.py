@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from portal.models import FlowRun, Membership, Project, Service, TaskRun
+from core.cinder.models import Membership, Project
+from core.kernel.models import FlowRun, Service, TaskRun
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,135 +1,15 @@
-"""Websocket consumers: a current picture on connect, then a fresh one per change.
+"""``/ws/dashboard/``: the dashboard's live picture (see :mod:`core.kernel.live`)."""
 
-Every message is the full picture as HTML fragments, each swapped by its
-element id, rendered from the database. Nudges from the channel layer only
-say "something changed": a dropped or duplicated nudge cannot leave a wrong
-picture, because the next render carries everything.
-
-Nudges are coalesced: a burst of them while a render is under way causes one
-more render, not one per nudge, so a consumer drains its channel quickly
-(channels-redis silently drops group messages to a channel at capacity) and
-the last render always starts after the last change it was told about.
-"""
-
-import asyncio
-import logging
-
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from portal import events
-from portal.access import can_see_project, projects_of
-from volumes.models import Volume
+from core.cinder.access import projects_of
+from core.kernel import events
+from core.kernel.live import LiveConsumer
+from portal.dashboard import dashboard_context
 
-LOG = logging.getLogger(__name__)
-
-# Close codes (4000-4999 are the application's): no access, not logged in.
-FORBIDDEN = 4403
-UNAUTHENTICATED = 4401
 # The dashboard also shows things that change without a nudge (RQ queue
 # depths, heartbeat ages, host stats): it re-renders at least this often.
 DASHBOARD_REFRESH_SECONDS = 3.0
-
-
-class LiveConsumer(AsyncWebsocketConsumer):
-    """Joins groups, then renders whenever woken, never two renders at once."""
-
-    refresh_seconds: float | None = None
-
-    async def connect(self):
-        self.user = self.scope.get("user")
-        self.groups_joined: list[str] = []
-        if self.user is None or not self.user.is_authenticated:
-            await self.close(code=UNAUTHENTICATED)
-            return
-        groups = await database_sync_to_async(self.authorise)()
-        if groups is None:
-            await self.close(code=FORBIDDEN)
-            return
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined = groups
-        await self.accept()
-        self._wake = asyncio.Event()
-        self._wake.set()  # the current picture, first
-        self._tasks = [asyncio.ensure_future(self._render_loop())]
-        if self.refresh_seconds:
-            self._tasks.append(asyncio.ensure_future(self._ticker()))
-
-    async def disconnect(self, code):
-        for task in getattr(self, "_tasks", []):
-            task.cancel()
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None):
-        pass  # pages only listen
-
-    def nudge(self) -> None:
-        wake = getattr(self, "_wake", None)
-        if wake is not None:
-            wake.set()
-
-    async def volume_changed(self, event):
-        self.nudge()
-
-    async def fleet_changed(self, event):
-        self.nudge()
-
-    async def _ticker(self):
-        while True:
-            await asyncio.sleep(self.refresh_seconds)
-            self.nudge()
-
-    async def _render_loop(self):
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                html = await database_sync_to_async(self.render)()
-            except Exception:  # keep the stream alive; the next change re-renders
-                LOG.exception("Could not render the live picture")
-                continue
-            if html is None:
-                await self.close(code=FORBIDDEN)
-                return
-            await self.send(text_data=html)
-
-    # -- per consumer --------------------------------------------------------
-
-    def authorise(self) -> list[str] | None:
-        """The groups to join, or None to refuse (subclasses say; the base refuses)."""
-        return None
-
-    def render(self) -> str | None:
-        """The full picture, or None when the user may no longer see it."""
-        return None
-
-
-class VolumeConsumer(LiveConsumer):
-    """``/ws/volumes/<id>/``: the volume page's live picture (members and admins only)."""
-
-    def authorise(self) -> list[str] | None:
-        self.volume_id = self.scope["url_route"]["kwargs"]["volume_id"]
-        volume = Volume.objects.filter(id=self.volume_id).only("project_id").first()
-        if volume is None or not can_see_project(self.user, volume.project_id):
-            return None
-        return [events.volume_group(self.volume_id)]
-
-    def render(self) -> str | None:
-        from volumes.presenters import volume_context
-
-        volume = Volume.objects.select_related("volume_type").filter(id=self.volume_id).first()
-        if volume is None:
-            return (
-                '<section id="volume-facts" hx-swap-oob="true" data-transitional="false">'
-                "<p>This volume has been deleted.</p></section>"
-            )
-        if not can_see_project(self.user, volume.project_id):
-            return None  # membership revoked mid-stream
-        context = volume_context(volume) | {"oob": True}
-        return render_to_string("volumes/_live.html", context)
 
 
 class DashboardConsumer(LiveConsumer):
@@ -143,7 +23,5 @@ class DashboardConsumer(LiveConsumer):
         return [events.project_group(p.pk) for p in projects_of(self.user)]
 
     def render(self) -> str | None:
-        from portal.dashboard import dashboard_context
-
         context = dashboard_context(self.user) | {"oob": True}
         return render_to_string("portal/_dashboard_live.html", context)

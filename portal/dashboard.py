@@ -10,15 +10,16 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from portal.access import projects_of
-from portal.models import FlowRun, Project, Service
-from portal.queues import SCHEDULER_QUEUE, redis_connection, volume_queue_name
-from scheduler.models import Pool
-from volumes.models import Notification, UserMessage, Volume
+from core.cinder.access import projects_of
+from core.cinder.models import Project, Volume
+from core.kernel.hosts import backend_parts
+from core.kernel.models import Service
+from core.kernel.queues import SCHEDULER_QUEUE, redis_connection, volume_queue_name
+from scheduler.backends import pool_rows
+from volumes import history
 from volumes.presenters import volume_table
 
 LOG = logging.getLogger(__name__)
-FEED_LENGTH = 30
 VOLUMES_SHOWN = 50
 FAILED_JOBS_SHOWN = 3
 
@@ -32,87 +33,6 @@ def _scoped(queryset, projects, field: str = "project_id"):
     if projects is None:
         return queryset
     return queryset.filter(**{f"{field}__in": [p.pk for p in projects]})
-
-
-def event_feed(projects, names: dict) -> list[dict]:
-    """Flow starts and ends, notifications and user messages, newest first."""
-    runs = _scoped(FlowRun.objects.all(), projects).order_by("-created_at")[:FEED_LENGTH]
-    entries = []
-    for run in runs:
-        label = f"{run.get_flow_display()} flow #{run.attempt}"
-        if run.started_at:
-            entries.append(
-                {
-                    "at": run.started_at,
-                    "kind": "flow",
-                    "icon": "▶",
-                    "text": f"{label} started",
-                    "volume_id": run.volume_id,
-                }
-            )
-        if run.ended_at:
-            entries.append(
-                {
-                    "at": run.ended_at,
-                    "kind": "flow",
-                    "icon": "■",
-                    "text": f"{label} {run.state}",
-                    "volume_id": run.volume_id,
-                    "state": run.state,
-                }
-            )
-    notes = _scoped(Notification.objects.all(), projects).order_by("-created_at")[:FEED_LENGTH]
-    for n in notes:
-        entries.append(
-            {
-                "at": n.created_at,
-                "kind": "notification",
-                "icon": "✉",
-                "text": f"{n.event_type} from {n.publisher_id}",
-                "volume_id": n.volume_id,
-            }
-        )
-    messages = _scoped(UserMessage.objects.all(), projects).order_by("-created_at")[:FEED_LENGTH]
-    for m in messages:
-        entries.append(
-            {
-                "at": m.created_at,
-                "kind": "message",
-                "icon": "⚠",
-                "text": m.user_message,
-                "volume_id": m.resource_uuid,
-            }
-        )
-    entries.sort(key=lambda e: e["at"], reverse=True)
-    entries = entries[:FEED_LENGTH]
-    for e in entries:
-        e["volume_name"] = names.get(e["volume_id"]) or str(e["volume_id"] or "")[:8]
-    return entries
-
-
-def pool_rows() -> list[dict]:
-    rows = []
-    for pool in Pool.objects.all():
-        caps = pool.capabilities or {}
-        total = float(caps.get("total_capacity_gb") or 0)
-        free = float(caps.get("free_capacity_gb") or 0)
-        reserved = float(caps.get("reserved_percentage") or 0)
-        used = max(total - free, 0.0)
-        rows.append(
-            {
-                "name": pool.name,
-                "zone": pool.availability_zone,
-                "total": total,
-                "free": free,
-                "provisioned": caps.get("provisioned_capacity_gb"),
-                "ratio": caps.get("max_over_subscription_ratio"),
-                "thin": bool(caps.get("thin_provisioning_support")),
-                "used_percent": round(100 * used / total, 1) if total else 0.0,
-                "reserved_percent": reserved,
-                "reported_at": pool.reported_at,
-            }
-        )
-    return rows
 
 
 def rq_picture(volume_hosts: list[str]) -> dict:
@@ -179,8 +99,8 @@ def dashboard_context(user) -> dict:
         "projects": projects,
         "volumes": volumes,
         "status_counts": sorted(counts.items()),
-        "feed": event_feed(projects, names),
-        "pools": pool_rows(),
+        "feed": history.recent(None if projects is None else [p.pk for p in projects], names),
+        "pools": pool_rows()[0],
         "rq": rq_picture(volume_hosts),
         "services": services,
         "hosts": _host_stats(services),
@@ -193,7 +113,7 @@ def _host_stats(services: list[Service]) -> list[dict]:
     for s in services:
         if s.binary != "cinder-volume" or not s.host_stats:
             continue
-        host = s.host.partition("@")[0]
+        host, backend = backend_parts(s.host)
         row = hosts.setdefault(host, {"host": host, "backends": [], "stats": s.host_stats})
-        row["backends"].append(s.host.partition("@")[2])
+        row["backends"].append(backend)
     return [hosts[h] for h in sorted(hosts)]

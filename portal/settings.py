@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from portal.env import envbool, envfloat, envint, envlist, envstr
+from core.kernel.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Relative CINDERLAB_VAR paths are taken from the project folder (tests use var/test).
@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "channels",
     "django_rq",
     "django_htmx",
+    "core.kernel",
+    "core.cinder",
     "portal",
     "volumes",
     "scheduler",

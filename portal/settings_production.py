@@ -6,7 +6,7 @@ proxy; ``CINDERLAB_SECRET_KEY`` must then be set.
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import envint, envstr
+from core.kernel.env import envint, envstr
 from portal.settings import *  # noqa: F403
 
 if not envstr("CINDERLAB_SECRET_KEY"):

@@ -1,12 +1,29 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from portal import views
-from volumes.rest.versions import root, version_document
+from volumes.rest.versions import version_document
+
+# Admin pages of models that moved to core.cinder, core.kernel and agent keep their old
+# addresses (bookmarks) as redirects: (old app, its models, new app).
+MOVED_ADMIN = [
+    ("volumes", r"[a-z]+", "cinder"),
+    ("portal", "project|membership|token", "cinder"),
+    ("portal", "service|flowrun|taskrun", "kernel"),
+    ("scheduler", "fleetpool", "agent"),
+]
+old_admin_paths = [
+    re_path(
+        rf"^admin/{old}/(?P<model>{models})/(?P<rest>.*)$",
+        RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", query_string=True),
+    )
+    for old, models, new in MOVED_ADMIN
+]
 
 urlpatterns = [
     # `/` is the dashboard for browsers and Cinder's version document for API clients.
-    path("", root, name="home"),
+    path("", views.root, name="home"),
     re_path(r"^v3$", version_document),
     path("v3/", include("volumes.rest.urls")),
     path("identity/", include("portal.identity.urls")),
@@ -15,5 +32,6 @@ urlpatterns = [
     path("volumes/", include("volumes.urls")),
     path("backends/", include("agent.urls")),
     path("scheduler/", include("scheduler.urls")),
+    *old_admin_paths,
     path("admin/", admin.site.urls),
 ]

@@ -1,12 +1,30 @@
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
+from core.cinder.access import current_project
 from portal import health
-from portal.access import current_project
 from portal.dashboard import dashboard_context
+from volumes.rest import misc
+
+
+@login_not_required
+@vary_on_headers("Accept")
+def root(request):
+    """``/``: API clients (Accept: JSON) get 300 Multiple Choices; browsers the dashboard.
+
+    Login is enforced here for the HTML branch, since the JSON branch must
+    answer without a session (cinderclient's version discovery).
+    """
+    if misc.wants_json(request):
+        return misc.versions_response(request, 300)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return home(request)
 
 
 def home(request):

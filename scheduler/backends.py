@@ -14,9 +14,10 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.models import Service
+from core.kernel.models import Service
 from scheduler.decision import PoolState
 from scheduler.filters import INFINITE_UNKNOWN
+from scheduler.host_manager import status_of
 from scheduler.models import Pool
 
 MAX_REASON = 255
@@ -62,17 +63,6 @@ class PoolRow:
     provisioned_pct: float
     allocated_pct: float
     host_stats: dict
-
-
-def status_of(service: Service | None, now: datetime) -> tuple[str, str]:
-    if service is None:
-        return "unknown", "no volume service registered"
-    if service.disabled:
-        return "disabled", service.disabled_reason or "no reason given"
-    if not service.is_up(now):
-        age = service.heartbeat_age(now)
-        return "down", "never heartbeated" if age is None else f"last heartbeat {age:.0f} s ago"
-    return "up", ""
 
 
 def _pct(part: Any, whole: Any) -> float:

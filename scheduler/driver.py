@@ -5,11 +5,12 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from core.cinder.exceptions import NoValidBackend
+from core.cinder.models import Volume
+from core.kernel.hosts import extract_host
 from scheduler import host_manager, trace
 from scheduler.decision import Options, Request, decide
 from scheduler.models import DecisionTrace
-from volumes.exceptions import NoValidBackend
-from volumes.models import Volume
 
 LOG = logging.getLogger(__name__)
 
@@ -69,10 +70,14 @@ def schedule_create_volume(request_spec: dict, filter_properties: dict) -> str:
     if pinned:
         # A snapshot or clone is made where its source lives (Cinder's _schedule drops
         # candidates whose backend differs from request_spec['resource_backend']).
-        level = (lambda name: name) if "#" in pinned else host_manager.backend_of
-        for pool in [p for p in pools if level(p.name) != pinned]:
+        whole = "#" in pinned  # pinned to one pool, or to any pool of a backend
+
+        def place(pool) -> str:
+            return pool.name if whole else extract_host(pool.name, "backend")
+
+        for pool in [p for p in pools if place(p) != pinned]:
             excluded[pool.name] = f"not the source's backend ({pinned})"
-        pools = [p for p in pools if level(p.name) == pinned]
+        pools = [p for p in pools if place(p) == pinned]
     zones = list(request_spec.get("availability_zones") or [])
     properties = request_spec.get("volume_properties") or {}
     req = Request(

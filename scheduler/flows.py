@@ -2,23 +2,20 @@
 
 import logging
 
-from taskflow import task
 from taskflow.patterns import linear_flow
 
 from agent import rpcapi as volume_rpcapi
+from core.cinder import exceptions, messages
+from core.cinder.models import Volume
+from core.kernel import flows
 from scheduler import driver
-from volumes import exceptions, messages
-from volumes.models import Volume
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_scheduler"
 
 
-class CinderTask(task.Task):
+class CinderTask(flows.CinderTask):
     module = "cinder.scheduler.flows.create_volume"
-
-    def __init__(self, **kwargs):
-        super().__init__(name=f"{self.module}.{type(self).__name__};volume:create", **kwargs)
 
 
 class ExtractSchedulerSpecTask(CinderTask):

@@ -1,8 +1,8 @@
 from django import forms
 from django.conf import settings
 
-from portal.models import Service
-from volumes.models import VolumeType
+from core.cinder.models import VolumeType
+from core.kernel.models import Service
 
 
 def zone_choices() -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ from django.db.models import BooleanField, CharField, ExpressionWrapper, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from portal.models import Service
+from core.kernel.models import Service
 from scheduler.decision import PoolState, consume_from_volume
 from scheduler.models import Pool
 
@@ -29,31 +29,29 @@ from scheduler.models import Pool
 _CACHE: dict[str, tuple[tuple[str, str], PoolState]] = {}
 
 
-def backend_of(pool_name: str) -> str:
-    return pool_name.partition("#")[0]
-
-
-def service_problem(service: Service | None, now: datetime) -> str:
-    """Why a backend's pools may not be chosen ("" if they may): Cinder's is_up/disabled."""
-    if service is None:
-        return NO_SERVICE
-    if service.disabled:
-        return disabled_reason(service.disabled_reason)
-    if not service.is_up(now):
-        return down_reason(service.heartbeat_age(now))
-    return ""
-
-
 NO_SERVICE = "no volume service registered for this backend"
+NO_REASON = "no reason given"
 
 
-def disabled_reason(reason: str) -> str:
-    return f"backend disabled: {reason or 'no reason given'}"
+def status_of(service: Service | None, now: datetime) -> tuple[str, str]:
+    """A backend's service as people and the scheduler see it: ``up``, ``disabled``,
+    ``down`` or ``unknown`` (no service), and why ("" when up)."""
+    if service is None:
+        return "unknown", NO_SERVICE
+    if service.disabled:
+        return "disabled", service.disabled_reason or NO_REASON
+    if not service.is_up(now):
+        return "down", last_heartbeat(service.heartbeat_age(now))
+    return "up", ""
 
 
-def down_reason(age: float | None) -> str:
-    seen = "never" if age is None else f"{age:.0f} s ago"
-    return f"backend down: last heartbeat {seen}"
+def last_heartbeat(age: float | None) -> str:
+    return "last heartbeat " + ("never" if age is None else f"{age:.0f} s ago")
+
+
+def left_out(status: str, why: str) -> str:
+    """Why a backend's pools are left out before filtering, as every trace says it."""
+    return why if status == "unknown" else f"backend {status}: {why}"
 
 
 def pool_states() -> tuple[list[PoolState], dict[str, str]]:
@@ -85,7 +83,7 @@ def pool_states() -> tuple[list[PoolState], dict[str, str]]:
         if service is None:
             excluded[name] = NO_SERVICE
         elif service[1]:
-            excluded[name] = disabled_reason(service[2])
+            excluded[name] = left_out("disabled", service[2] or NO_REASON)
         elif not service[3]:
             down_hosts.setdefault(host, []).append(name)
         else:
@@ -99,7 +97,8 @@ def pool_states() -> tuple[list[PoolState], dict[str, str]]:
         )
         for host, names in down_hosts.items():
             at = seen.get(host)
-            reason = down_reason(None if at is None else (now - at).total_seconds())
+            age = None if at is None else (now - at).total_seconds()
+            reason = left_out("down", last_heartbeat(age))
             for name in names:
                 excluded[name] = reason
     stale = [name for name, version in usable_rows if _cached(name, version) is None]

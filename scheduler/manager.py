@@ -5,11 +5,11 @@ from datetime import datetime
 
 import taskflow.engines
 
-from portal.models import Service
-from portal.recorder import FlowRecorder
+from core.cinder.models import Volume
+from core.kernel.models import Service
+from core.kernel.recorder import FlowRecorder
 from scheduler import driver, host_manager
 from scheduler.flows import get_flow
-from volumes.models import Volume
 
 LOG = logging.getLogger(__name__)
 
@@ -39,3 +39,9 @@ def update_service_capabilities(host: str, capabilities: dict, timestamp: str) -
     service = Service.objects.filter(binary="cinder-volume", host=host).first()
     zone = service.availability_zone if service else "nova"
     host_manager.update_from_report(host, zone, capabilities, datetime.fromisoformat(timestamp))
+
+
+def update_pools_capabilities(reports: list, timestamp: str) -> None:
+    """Store many pools' reports at once (``(pool, host, zone, caps)`` each)."""
+    pools = [tuple(report) for report in reports]
+    host_manager.store_pool_reports(pools, datetime.fromisoformat(timestamp))

@@ -40,24 +40,3 @@ class DecisionTrace(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volume_id} attempt {self.attempt}: {self.chosen or 'no valid backend'}"
-
-
-class FleetPool(models.Model):
-    """A simulated pool registered by ``manage.py load_fleet``, as its file described it.
-
-    ``manage.py fleet_agent`` keeps these backends up: it heartbeats their
-    services and re-reports this baseline (plus the volumes created on the pool)
-    every ``backend_stats_polling_interval``, and serves their queues.
-    """
-
-    name = models.CharField(max_length=255, unique=True, help_text="host@backend#pool")
-    host = models.CharField(max_length=255, db_index=True, help_text="host@backend")
-    availability_zone = models.CharField(max_length=255, default="nova")
-    capabilities = models.JSONField(default=dict)
-    loaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name

@@ -1,6 +1,12 @@
-"""How other services reach cinder-scheduler: casts onto the ``scheduler`` queue."""
+"""How other services reach cinder-scheduler.
 
-from portal.queues import SCHEDULER_QUEUE, cast
+Casts go onto the ``scheduler`` queue. ``get_pools`` is one of Cinder's RPC *calls*
+(the API waits for the answer): here it reads the scheduler's own pool records
+directly, which is what the scheduler would answer with.
+"""
+
+from core.kernel.queues import SCHEDULER_QUEUE, cast
+from scheduler.models import Pool
 
 
 def create_volume(context: dict, volume_id: str, request_spec: dict, filter_properties: dict):
@@ -23,3 +29,24 @@ def update_service_capabilities(host: str, capabilities: dict, timestamp: str) -
         capabilities=capabilities,
         timestamp=timestamp,
     )
+
+
+def update_pools_capabilities(reports: list[tuple], timestamp: str) -> None:
+    """Many pools' reports in one cast (the simulated fleet): ``(pool, host, zone, caps)``."""
+    cast(
+        SCHEDULER_QUEUE,
+        "scheduler.manager.update_pools_capabilities",
+        job_timeout=120,
+        reports=reports,
+        timestamp=timestamp,
+    )
+
+
+def get_pools(context: dict) -> list[dict]:
+    """Every pool as last reported: ``{"name", "capabilities", "reported_at"}``, by name."""
+    return [
+        {"name": name, "capabilities": caps, "reported_at": reported_at}
+        for name, caps, reported_at in Pool.objects.values_list(
+            "name", "capabilities", "reported_at"
+        )
+    ]

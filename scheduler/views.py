@@ -7,10 +7,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import projects_of
+from core.cinder.access import projects_of
 from scheduler import backends, whatif
 from scheduler.forms import DisableForm, WhatIfForm
-from volumes.presenters import trace_view
+from scheduler.trace_view import trace_view
 
 POOLS_PER_PAGE = 100
 

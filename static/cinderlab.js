@@ -8,11 +8,10 @@
 (function () {
   "use strict";
 
-  var STATE_ICONS = {
-    pending: "○", running: "◔", success: "✓", failure: "✗",
-    reverting: "↺", reverted: "⟲", revert_failure: "‼"
-  };
-  var STATUS_ICONS = {creating: "◔", available: "✓", error: "✗", deleting: "↺", "in-use": "⇄"};
+  // The icon tables come from the server (templatetags/cinderlab.py), so they are written once.
+  var ICONS = JSON.parse(document.getElementById("state-icons").textContent);
+  var STATE_ICONS = ICONS.states;
+  var STATUS_ICONS = ICONS.statuses;
   var POLL_MS = 2000;
   var RESYNC_MS = 15000;   // no message for this long while moving: fetch the picture once
   var APP_CLOSE = 4000;    // 4000-4999: the server refused us; do not retry

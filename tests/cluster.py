@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from portal.procs import child_preexec
+from core.kernel.procs import child_preexec
 
 BASE = Path(settings.BASE_DIR)
 

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from core.cinder.models import Membership, Project
+from core.kernel.models import Service
+from core.kernel.queues import redis_connection
 from portal.embedded_redis import EmbeddedRedis
-from portal.models import Membership, Project, Service
-from portal.queues import redis_connection
 from scheduler.models import Pool
 from tests.cluster import Processes, free_port
 from tests.waiting import wait_until
@@ -129,7 +130,7 @@ def backends_up(hosts: list[str]) -> bool:
 def cloud(seeded, processes, django_db_blocker):
     """The scheduler and the demo agents, running as real processes."""
     from agent.models import BackendConfig
-    from agent.service import agent_commands
+    from portal.processes import agent_commands
 
     with django_db_blocker.unblock():
         processes.manage("scheduler", "scheduler")

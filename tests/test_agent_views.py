@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from agent.models import BackendConfig, Fault
+from core.cinder.models import Image, Volume, VolumeType
 from tests.conftest import PASSWORD
-from volumes.models import Image, Volume, VolumeType
 
 
 def client_for(user, **kwargs) -> Client:

@@ -5,9 +5,10 @@ import uuid
 
 import pytest
 
-from portal.queues import get_queue
-from volumes import api, exceptions, quota
-from volumes.models import Snapshot, Volume, VolumeType
+from core.cinder import exceptions, quota
+from core.cinder.models import Snapshot, Volume, VolumeType
+from core.kernel.queues import get_queue
+from volumes import api
 
 ALLOWED = ["available", "error", "error_restoring", "error_extending", "error_managing"]
 REFUSED = ["creating", "deleting", "in-use", "attaching", "downloading", "error_deleting"]

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from volumes.models import Volume, VolumeType
+from core.cinder.models import Volume, VolumeType
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from portal.models import Project
-from volumes import exceptions, quota
-from volumes.models import QuotaLimit, Reservation, VolumeType
+from core.cinder import exceptions, quota
+from core.cinder.models import Project, QuotaLimit, Reservation, VolumeType
 
 pytestmark = pytest.mark.django_db
 

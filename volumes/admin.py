@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from volumes.models import (
+from core.cinder.models import (
     Image,
     Notification,
     Snapshot,

@@ -16,11 +16,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agent import rpcapi as volume_rpcapi
-from portal import events
-from portal.recorder import FlowRecorder
-from volumes import exceptions, messages, quota
+from core.cinder import exceptions, messages, quota
+from core.cinder.models import Snapshot, Volume
+from core.kernel import events
+from core.kernel.recorder import FlowRecorder
 from volumes.flows import get_flow
-from volumes.models import Snapshot, Volume
 
 LOG = logging.getLogger(__name__)
 
@@ -75,8 +75,10 @@ def create(
         "optional_args": {"is_quota_committed": False},
     }
     engine = taskflow.engines.load(get_flow(), store=store)
+    # Refused before the row existed: the recorder leaves nothing behind.
+    created = Volume.objects.filter(id=volume_id).exists
     with FlowRecorder(
-        engine, volume_id=volume_id, project_id=context["project_id"], flow="api", deferred=True
+        engine, volume_id=volume_id, project_id=context["project_id"], flow="api", keep=created
     ):
         engine.run()
     return Volume.objects.get(id=volume_id)
@@ -113,18 +115,6 @@ def get_snapshot(context: dict, snapshot_id) -> Snapshot:
     if found is None:
         raise exceptions.SnapshotNotFound(snapshot_id=snapshot_id)
     return found
-
-
-def volume_deltas(volume: Volume) -> dict[str, int]:
-    return quota.add_volume_type_opts(
-        {"volumes": 1, "gigabytes": volume.size}, volume.volume_type.name
-    )
-
-
-def snapshot_deltas(snapshot: Snapshot) -> dict[str, int]:
-    return quota.add_volume_type_opts(
-        {"snapshots": 1, "gigabytes": snapshot.volume_size}, snapshot.volume_type.name
-    )
 
 
 # -- delete ----------------------------------------------------------------------
@@ -171,7 +161,9 @@ def _delete_unscheduled(context: dict, volume: Volume) -> bool:
             transaction.set_rollback(True)
             return False
         if volume.use_quota and volume.status != "error_managing":
-            quota.release(volume.project_id, volume_deltas(volume))
+            quota.release(
+                volume.project_id, quota.volume_deltas(volume.size, volume.volume_type.name)
+            )
         messages.notify_volume_usage(volume, "delete.end", socket.gethostname())
     LOG.info("Deleted unscheduled volume %s directly", volume.id)
     return True
@@ -199,9 +191,7 @@ def create_snapshot(
         )
     if len(name or "") > 255 or len(description or "") > 255:
         raise exceptions.InvalidInput(reason="name and description are at most 255 characters")
-    deltas = quota.add_volume_type_opts(
-        {"snapshots": 1, "gigabytes": volume.size}, volume.volume_type.name
-    )
+    deltas = quota.snapshot_deltas(volume.size, volume.volume_type.name)
     reservations = quota.reserve(volume.project_id, deltas)
     try:
         with transaction.atomic():

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class VolumesConfig(AppConfig):
     name = "volumes"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Tell the pages which tasks the API flow runs."""
+        from core.kernel import flows
+        from volumes.flows import get_flow
+
+        flows.plan("api", get_flow)

@@ -1,17 +1,24 @@
-"""``/ws/quota/<project_id>/``: the create form's limit bars, live.
+"""The volume pages' websockets: a volume's live picture, and the create form's limit bars.
 
-The quota engine nudges the project's quota group after every reserve,
-commit, rollback, expiry, limit edit and drift repair; the consumer answers
-each nudge with the whole bars fragment (swapped by id), so creates in other
-tabs move this tab's bars and a lost nudge is healed by the next one.
+``/ws/volumes/<id>/`` streams the volume page (see :mod:`core.kernel.live`).
+
+``/ws/quota/<project_id>/``: the quota engine nudges the project's quota group
+after every reserve, commit, rollback, expiry, limit edit and drift repair; the
+consumer answers each nudge with the whole bars fragment (swapped by id), so
+creates in other tabs move this tab's bars and a lost nudge is healed by the
+next one.
 """
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import WebsocketConsumer
 from django.template.loader import render_to_string
 
-from portal.access import can_see_project
-from volumes import quota
+from core.cinder import quota
+from core.cinder.access import can_see_project
+from core.cinder.models import Volume
+from core.kernel import events
+from core.kernel.live import LiveConsumer
+from volumes.presenters import volume_context
 from volumes.quota_bars import limit_bars
 
 
@@ -42,3 +49,26 @@ class QuotaConsumer(WebsocketConsumer):
     def send_picture(self):
         context = {"q": limit_bars(self.project_id), "oob": True}
         self.send(text_data=render_to_string("volumes/_quota_bars.html#bars", context))
+
+
+class VolumeConsumer(LiveConsumer):
+    """``/ws/volumes/<id>/``: the volume page's live picture (members and admins only)."""
+
+    def authorise(self) -> list[str] | None:
+        self.volume_id = self.scope["url_route"]["kwargs"]["volume_id"]
+        volume = Volume.objects.filter(id=self.volume_id).only("project_id").first()
+        if volume is None or not can_see_project(self.user, volume.project_id):
+            return None
+        return [events.volume_group(self.volume_id)]
+
+    def render(self) -> str | None:
+        volume = Volume.objects.select_related("volume_type").filter(id=self.volume_id).first()
+        if volume is None:
+            return (
+                '<section id="volume-facts" hx-swap-oob="true" data-transitional="false">'
+                "<p>This volume has been deleted.</p></section>"
+            )
+        if not can_see_project(self.user, volume.project_id):
+            return None  # membership revoked mid-stream
+        context = volume_context(volume) | {"oob": True}
+        return render_to_string("volumes/_live.html", context)

@@ -7,28 +7,22 @@ values on (ids and dicts), so every input and result can be shown on the page.
 import logging
 
 from django.conf import settings
-from taskflow import task
 from taskflow.patterns import linear_flow
 from taskflow.types.failure import Failure
 
-from portal.models import Service
+from core.cinder import exceptions, quota
+from core.cinder.models import Image, Snapshot, Volume, VolumeType
+from core.kernel import flows
+from core.kernel.hosts import extract_host
+from core.kernel.models import Service
 from scheduler import rpcapi as scheduler_rpcapi
-from volumes import exceptions, quota
-from volumes.models import Image, Snapshot, Volume, VolumeType
 
 LOG = logging.getLogger(__name__)
-ACTION = "volume:create"
 FLOW_NAME = "volume_create_api"
 
 
-class CinderTask(task.Task):
-    """Names tasks as Cinder does: ``<module>.<Class>;volume:create``."""
-
+class CinderTask(flows.CinderTask):
     module = "cinder.volume.flows.api.create_volume"
-
-    def __init__(self, addons=(ACTION,), **kwargs):
-        name = f"{self.module}.{type(self).__name__};{', '.join(addons)}"
-        super().__init__(name=name, **kwargs)
 
 
 def availability_zones() -> set[str]:
@@ -43,11 +37,6 @@ def availability_zones() -> set[str]:
 SNAPSHOT_PROCEED_STATUS = ("available",)
 SRC_VOL_PROCEED_STATUS = ("available", "in-use")
 GiB = 1024**3
-
-
-def backend_of(host: str | None) -> str | None:
-    """``host@backend#pool`` -> ``host@backend`` (Cinder's extract_host at backend level)."""
-    return host.partition("#")[0] if host else None
 
 
 class ExtractVolumeRequestTask(CinderTask):
@@ -242,7 +231,7 @@ class QuotaReserveTask(CinderTask):
     def execute(self, context, size, volume_type_name, optional_args):
         project_id = context["project_id"]
         quota.limit_check(project_id, per_volume_gigabytes=size)
-        deltas = quota.add_volume_type_opts({"volumes": 1, "gigabytes": size}, volume_type_name)
+        deltas = quota.volume_deltas(size, volume_type_name)
         return {"reservations": quota.reserve(project_id, deltas)}
 
     def revert(self, result, optional_args, **kwargs):
@@ -327,9 +316,8 @@ class QuotaCommitTask(CinderTask):
         if isinstance(result, Failure):
             return
         size = result["volume_properties"]["size"]
-        deltas = quota.add_volume_type_opts({"volumes": 1, "gigabytes": size}, volume_type_name)
         try:
-            quota.release(context["project_id"], deltas)
+            quota.release(context["project_id"], quota.volume_deltas(size, volume_type_name))
         except Exception:
             LOG.exception("Failed to give quota back after a failed create")
 
@@ -379,9 +367,9 @@ class VolumeCastTask(CinderTask):
         """A snapshot or a clone must be made where its source lives (snapshot_same_host)."""
         if snapshot_id:
             snapshot = Snapshot.objects.select_related("volume").get(id=snapshot_id)
-            return backend_of(snapshot.volume.host)
+            return extract_host(snapshot.volume.host, "backend")
         if source_volid:
-            return backend_of(Volume.objects.get(id=source_volid).host)
+            return extract_host(Volume.objects.get(id=source_volid).host, "backend")
         return None
 
     def revert(self, result, volume_id, **kwargs):

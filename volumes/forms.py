@@ -1,8 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from core.cinder.models import DISK_FORMATS, Image, Snapshot, Volume, VolumeType
 from volumes.flows import availability_zones
-from volumes.models import DISK_FORMATS, Image, Snapshot, Volume, VolumeType
 
 MAX_SIZE = 2147483647
 GiB = 1024**3

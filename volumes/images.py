@@ -9,7 +9,7 @@ import hashlib
 from django.conf import settings
 from django.db import transaction
 
-from volumes.models import Image
+from core.cinder.models import Image
 
 QCOW2_MAGIC = b"QFI\xfb"
 

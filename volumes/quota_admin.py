@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from portal.models import Project
-from volumes import exceptions, quota
-from volumes.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
+from core.cinder import exceptions, quota
+from core.cinder.models import Project
+from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
 
 
 def _resource_choices() -> list[tuple[str, str]]:
@@ -110,7 +110,7 @@ class QuotaLimitAdmin(admin.ModelAdmin):
 
     @admin.display(description="project quotas")
     def all_limits(self, row: QuotaLimit) -> str:
-        url = reverse("admin:volumes_project_quotas", args=[row.project_id])
+        url = reverse("admin:cinder_project_quotas", args=[row.project_id])
         return format_html('<a href="{}">all limits of {}</a>', url, row.project)
 
     def save_model(self, request, obj, form, change):
@@ -120,7 +120,7 @@ class QuotaLimitAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view(self.project_quotas_view)
         return [
-            path("project/<str:project_id>/", view, name="volumes_project_quotas"),
+            path("project/<str:project_id>/", view, name="cinder_project_quotas"),
             *super().get_urls(),
         ]
 
@@ -161,7 +161,7 @@ class QuotaLimitAdmin(admin.ModelAdmin):
             "rows": rows,
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/volumes/project_quotas.html", context)
+        return TemplateResponse(request, "admin/cinder/project_quotas.html", context)
 
     def _save_limits(self, request, project, overrides: dict) -> list[str]:
         errors = []
@@ -191,7 +191,7 @@ class QuotaUsageAdmin(admin.ModelAdmin):
     @admin.display(description="limit")
     def limit(self, row: QuotaUsage) -> str:
         value = quota.get_limits(row.project_id).get(row.resource, -1)
-        url = reverse("admin:volumes_project_quotas", args=[row.project_id])
+        url = reverse("admin:cinder_project_quotas", args=[row.project_id])
         return format_html('<a href="{}">{}</a>', url, "unlimited" if value < 0 else value)
 
     def has_add_permission(self, request) -> bool:

@@ -9,7 +9,7 @@ user types, with the same thresholds as :func:`state_of`.
 
 from dataclasses import dataclass
 
-from volumes import quota
+from core.cinder import quota
 
 WARNING_AT = 0.8  # share of the limit from which a bar turns amber
 DANGER_AT = 0.95  # ...and red

@@ -3,10 +3,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.access import can_see_project, current_project
-from volumes import api, exceptions, images, quota
+from core.cinder import exceptions, quota
+from core.cinder.access import can_see_project, current_project
+from core.cinder.models import Image, Snapshot, Volume
+from volumes import api, images
 from volumes.forms import ImageUploadForm, SnapshotCreateForm, VolumeCreateForm
-from volumes.models import Image, Snapshot, Volume
 from volumes.presenters import volume_context, volume_table
 from volumes.quota_bars import limit_bars
 
@@ -88,7 +89,7 @@ def _context_for(request, project_id) -> dict:
 
 
 def _project(project_id):
-    from portal.models import Project
+    from core.cinder.models import Project
 
     return Project.objects.get(pk=project_id)
 

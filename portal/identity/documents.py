@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from portal.identity.tokens import DOMAIN, Token, roles_for
+from core.cinder.tokens import DOMAIN, Token, roles_for
 
 VERSION_ID = "v3.14"
 UPDATED = "2020-04-07T00:00:00Z"

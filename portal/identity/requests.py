@@ -3,8 +3,8 @@
 import jsonschema
 from django.contrib.auth import get_user_model
 
-from portal.identity import tokens
-from portal.models import Project
+from core.cinder import tokens
+from core.cinder.models import Project
 
 _NAMED = {
     "type": "object",

@@ -10,7 +10,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from portal.identity import documents, requests, tokens
+from core.cinder import tokens
+from portal.identity import documents, requests
 
 
 def keystone_error(code: int, title: str, message: str) -> JsonResponse:

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import portal.models
+import core.cinder.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Project',
             fields=[
-                ('id', models.CharField(default=portal.models.keystone_id, editable=False, max_length=32, primary_key=True, serialize=False)),
+                ('id', models.CharField(default=core.cinder.models.keystone_id, editable=False, max_length=32, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=64, unique=True)),
                 ('description', models.TextField(blank=True)),
                 ('members', models.ManyToManyField(related_name='projects', through='portal.Membership', to=settings.AUTH_USER_MODEL)),

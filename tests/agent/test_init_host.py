@@ -4,8 +4,8 @@ import threading
 import uuid
 
 from agent.service import Agent
-from portal.queues import get_queue
-from volumes.models import Snapshot, Volume, VolumeType
+from core.cinder.models import Snapshot, Volume, VolumeType
+from core.kernel.queues import get_queue
 
 
 def row(world, host: str, status: str) -> Volume:

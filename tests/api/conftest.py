@@ -5,10 +5,10 @@ import json
 import pytest
 from django.test import Client
 
-from portal.identity import tokens
-from portal.models import FlowRun
-from volumes.models import Volume
-from volumes.quota_models import QuotaUsage, Reservation
+from core.cinder import tokens
+from core.cinder.models import Volume
+from core.cinder.quota_models import QuotaUsage, Reservation
+from core.kernel.models import FlowRun
 
 LATEST = "volume 3.71"
 
@@ -71,7 +71,7 @@ def outsider_api(world) -> Api:
 def admin_api(live_db) -> Api:
     from django.contrib.auth import get_user_model
 
-    from portal.models import Project
+    from core.cinder.models import Project
 
     admin = get_user_model().objects.get(username="admin")
     return Api(token_for(admin, Project.objects.get(name="demo")))

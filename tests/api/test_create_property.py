@@ -77,7 +77,7 @@ bodies = st.one_of(
 @pytest.fixture
 def tiny_quota(world):
     """A small quota, so generated sizes often hit 413 as well as 202."""
-    from volumes.quota_models import QuotaLimit
+    from core.cinder.quota_models import QuotaLimit
 
     QuotaLimit.objects.create(project=world.project, resource="gigabytes", hard_limit=50)
     QuotaLimit.objects.create(project=world.project, resource="volumes", hard_limit=1000)

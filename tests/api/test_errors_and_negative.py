@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
+from core.cinder.models import Volume
+from core.cinder.quota_models import QuotaLimit
 from tests.api.conftest import Api, footprint, token_for
-from volumes.models import Volume
-from volumes.quota_models import QuotaLimit
 
 
 def fault(response, name: str, code: int) -> str:
@@ -121,7 +121,7 @@ def test_no_token_or_a_bad_token_is_a_401(live_db, token):
 def test_a_revoked_or_expired_token_is_a_401(world):
     from django.utils import timezone
 
-    from portal.identity import tokens
+    from core.cinder import tokens
 
     issued = tokens.issue(world.owner, world.project, ["password"])
     api = Api(issued.raw)

@@ -12,11 +12,11 @@ import uuid
 import openstack
 import pytest
 
+from core.cinder.models import Snapshot, Volume
 from tests.api.clients import Cinder
 from tests.cluster import free_port
 from tests.conftest import PASSWORD, make_user
 from tests.waiting import wait_until
-from volumes.models import Snapshot, Volume
 
 pytestmark = pytest.mark.integration
 

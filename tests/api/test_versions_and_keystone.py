@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from portal.models import Token
+from core.cinder.models import Token
 from tests.api.conftest import Api
 from tests.conftest import PASSWORD
 

@@ -6,10 +6,10 @@ import pytest
 
 from agent.drivers import backend_config, data_dir
 from agent.models import Fault
+from core.cinder.models import Volume
 from tests.browser.conftest import screenshot
 from tests.integration.agent_support import first_choice
 from tests.live.support import RECORD_STATES_JS
-from volumes.models import Volume
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -17,11 +17,11 @@ from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.db import connection
 
-from portal import events
+from core.cinder.models import Volume
+from core.kernel import events
 from tests.live.support import PICTURE_JS
 from tests.waiting import wait_until
 from volumes import api
-from volumes.models import Volume
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

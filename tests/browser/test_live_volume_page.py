@@ -6,12 +6,12 @@ import pytest
 
 from agent.drivers import backend_config
 from agent.models import Fault
+from core.cinder.models import Volume
 from tests.browser.conftest import screenshot
 from tests.integration.agent_support import first_choice
 from tests.live.support import PICTURE_JS, RECORD_STATES_JS, SETTLED_JS
 from tests.waiting import wait_until
 from volumes import api
-from volumes.models import Volume
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

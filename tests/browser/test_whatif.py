@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.cinder.models import Volume
 from scheduler.models import DecisionTrace
 from tests.browser.conftest import screenshot
-from volumes.models import Volume
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

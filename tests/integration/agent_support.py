@@ -10,12 +10,12 @@ from django.conf import settings
 from agent.drivers import backend_config, data_dir
 from agent.models import BackendConfig
 from agent.storage.simvg import SimulatedVolumeGroup
-from portal.models import FlowRun
+from core.cinder.models import Snapshot, Volume, VolumeType, VolumeTypeExtraSpec
+from core.kernel.models import FlowRun
 from scheduler import whatif
 from tests.conftest import backends_up
 from tests.waiting import wait_until
 from volumes import api
-from volumes.models import Snapshot, Volume, VolumeType, VolumeTypeExtraSpec
 
 MiB = 1024**2
 
@@ -53,8 +53,8 @@ def wait_available(volume_id, timeout: float = 60) -> Volume:
 
 def history(volume_id) -> list[str]:
     """What each flow run did, for an assertion message."""
+    from core.cinder.models import UserMessage
     from scheduler.models import DecisionTrace
-    from volumes.models import UserMessage
 
     runs = [
         f"{r.flow}#{r.attempt}@{r.host}:{r.state} {r.failure}"
@@ -136,7 +136,7 @@ def add_backend(host: str, name: str, tag: str, size_gb: float = 20, **fields) -
 def retire_backends(host: str) -> None:
     """After a test stops its own agent: disable its backends, as an operator would,
     so the shared scheduler does not pick them while their heartbeats age out."""
-    from portal.models import Service
+    from core.kernel.models import Service
 
     BackendConfig.objects.filter(host=host).update(enabled=False)
     Service.objects.filter(host__startswith=f"{host}@").update(

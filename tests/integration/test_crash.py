@@ -7,7 +7,9 @@ import pytest
 from django.conf import settings
 
 from agent.models import Fault
-from portal.models import FlowRun
+from core.cinder import quota
+from core.cinder.models import Volume
+from core.kernel.models import FlowRun
 from tests.cluster import child_env
 from tests.integration.agent_support import (
     add_backend,
@@ -18,8 +20,6 @@ from tests.integration.agent_support import (
     unique_tag,
 )
 from tests.waiting import wait_until
-from volumes import quota
-from volumes.models import Volume
 
 pytestmark = pytest.mark.integration
 

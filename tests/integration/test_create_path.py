@@ -6,10 +6,11 @@ import pytest
 
 from agent.drivers import backend_config, data_dir
 from agent.models import Fault
-from portal.models import FlowRun
+from core.cinder import quota
+from core.cinder.models import Notification, UserMessage, Volume
+from core.kernel.models import FlowRun
 from tests.waiting import wait_until
-from volumes import api, quota
-from volumes.models import Notification, UserMessage, Volume
+from volumes import api
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,9 @@ import threading
 import pytest
 
 from agent.drivers import backend_config
-from portal.models import FlowRun
+from core.cinder import exceptions, quota
+from core.cinder.models import Notification, Snapshot, Volume
+from core.kernel.models import FlowRun
 from tests.integration.agent_support import (
     MiB,
     backing_file,
@@ -19,8 +21,7 @@ from tests.integration.agent_support import (
     write_at,
 )
 from tests.waiting import wait_until
-from volumes import api, exceptions, quota
-from volumes.models import Notification, Snapshot, Volume
+from volumes import api
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ would look like it had exactly the requested space again.
 
 import pytest
 
-from portal.models import FlowRun
+from core.kernel.models import FlowRun
 from tests.integration.agent_support import (
     add_backend,
     create,

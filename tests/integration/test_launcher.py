@@ -15,7 +15,7 @@ import psutil
 import pytest
 from django.conf import settings
 
-from portal.procs import child_preexec
+from core.kernel.procs import child_preexec
 from tests.cluster import BASE, free_port
 from tests.waiting import wait_until
 

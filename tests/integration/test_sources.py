@@ -3,7 +3,9 @@
 import pytest
 
 from agent.drivers import backend_config
-from portal.models import FlowRun
+from core.cinder import exceptions
+from core.cinder.models import Image, Volume
+from core.kernel.models import FlowRun
 from tests.integration.agent_support import (
     MiB,
     backing_file,
@@ -16,8 +18,7 @@ from tests.integration.agent_support import (
     write_at,
 )
 from tests.waiting import wait_until
-from volumes import api, exceptions
-from volumes.models import Image, Volume
+from volumes import api
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,10 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from portal import events
-from portal.consumers import FORBIDDEN, VolumeConsumer
-from portal.models import Membership
-from volumes.models import Volume, VolumeType
+from core.cinder.models import Membership, Volume, VolumeType
+from core.kernel import events
+from core.kernel.live import FORBIDDEN
+from volumes.consumers import VolumeConsumer
 
 pytestmark = pytest.mark.integration
 

@@ -3,9 +3,9 @@
 import pytest
 from django.test import Client
 
+from core.cinder.models import Volume, VolumeType
 from portal.dashboard import dashboard_context
 from tests.conftest import make_user
-from volumes.models import Volume, VolumeType
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from channels.layers import get_channel_layer
 
-from portal import events
+from core.kernel import events
 from tests.live.test_consumers import run
 
 pytestmark = pytest.mark.integration

@@ -4,10 +4,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from core.cinder.models import Volume
 from tests.live.support import session_cookie, ws_url
 from tests.waiting import wait_until
 from volumes import api
-from volumes.models import Volume
 
 pytestmark = pytest.mark.integration
 

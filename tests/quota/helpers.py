@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
-from volumes import api, exceptions, quota
-from volumes.models import QuotaLimit
+from core.cinder import exceptions, quota
+from core.cinder.models import QuotaLimit
+from volumes import api
 
 
 def usage(project, resource: str) -> tuple[int, int]:

@@ -3,10 +3,11 @@
 import pytest
 from django.test import Client
 
+from core.cinder import quota
+from core.cinder.models import QuotaClass, QuotaLimit
 from tests.conftest import make_user
 from tests.quota.helpers import limit
-from volumes import api, quota
-from volumes.models import QuotaClass, QuotaLimit
+from volumes import api
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +20,7 @@ def admin_client(world) -> Client:
 
 
 def test_the_defaults_class_lists_every_resource_for_editing(admin_client):
-    response = admin_client.get("/admin/volumes/quotaclass/?class_name=default")
+    response = admin_client.get("/admin/cinder/quotaclass/?class_name=default")
 
     assert response.status_code == 200
     defaults = dict(
@@ -32,7 +33,7 @@ def test_the_defaults_class_lists_every_resource_for_editing(admin_client):
 
 def test_a_project_page_shows_limits_with_usage_and_saves_an_override(world, admin_client):
     api.create(api.request_context(world.owner, world.project), size=3)
-    url = f"/admin/volumes/quotalimit/project/{world.project.pk}/"
+    url = f"/admin/cinder/quotalimit/project/{world.project.pk}/"
 
     page = admin_client.get(url).content.decode()
     row = page[page.index('<tr data-resource="gigabytes">') :]
@@ -45,7 +46,7 @@ def test_a_project_page_shows_limits_with_usage_and_saves_an_override(world, adm
 
 def test_a_limit_below_what_is_used_is_refused_in_the_admin(world, admin_client):
     api.create(api.request_context(world.owner, world.project), size=3)
-    url = f"/admin/volumes/quotalimit/project/{world.project.pk}/"
+    url = f"/admin/cinder/quotalimit/project/{world.project.pk}/"
 
     response = admin_client.post(url, {"limit-gigabytes": "2"}, follow=True)
 
@@ -58,7 +59,7 @@ def test_a_limit_below_what_is_used_is_refused_in_the_admin(world, admin_client)
 
 def test_clearing_an_override_brings_the_default_back(world, admin_client):
     limit(world.project, "volumes", 3)
-    url = f"/admin/volumes/quotalimit/project/{world.project.pk}/"
+    url = f"/admin/cinder/quotalimit/project/{world.project.pk}/"
 
     admin_client.post(url, {"limit-volumes": ""})
 
@@ -68,8 +69,20 @@ def test_clearing_an_override_brings_the_default_back(world, admin_client):
 def test_usages_are_listed_read_only(world, admin_client):
     api.create(api.request_context(world.owner, world.project), size=1)
 
-    response = admin_client.get(f"/admin/volumes/quotausage/?project__id__exact={world.project.pk}")
+    response = admin_client.get(f"/admin/cinder/quotausage/?project__id__exact={world.project.pk}")
 
     assert response.status_code == 200
     assert "gigabytes___DEFAULT__" in response.content.decode()
-    assert admin_client.get("/admin/volumes/quotausage/add/").status_code == 403
+    assert admin_client.get("/admin/cinder/quotausage/add/").status_code == 403
+
+
+def test_admin_pages_of_moved_models_answer_at_their_old_addresses(admin_client, world):
+    old = f"/admin/volumes/quotausage/?project__id__exact={world.project.pk}"
+
+    response = admin_client.get(old, follow=True)
+
+    assert response.redirect_chain[0][0] == (
+        f"/admin/cinder/quotausage/?project__id__exact={world.project.pk}"
+    )
+    assert response.status_code == 200
+    assert admin_client.get("/admin/portal/flowrun/", follow=True).status_code == 200

@@ -2,11 +2,12 @@
 
 import pytest
 
-from portal.models import FlowRun
+from core.cinder import exceptions, quota
+from core.cinder.models import Reservation, Volume
+from core.kernel.models import FlowRun
 from tests.quota.helpers import limit, usage
 from tests.waiting import wait_until
-from volumes import api, exceptions, quota
-from volumes.models import Reservation, Volume
+from volumes import api
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from portal.models import FlowRun
+from core.cinder import exceptions, quota
+from core.cinder.models import Reservation, Volume
+from core.kernel.models import FlowRun
 from tests.quota.helpers import create_concurrently, limit, usage
-from volumes import exceptions, quota
-from volumes.models import Reservation, Volume
 
 pytestmark = pytest.mark.integration
 

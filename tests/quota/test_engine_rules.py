@@ -2,9 +2,8 @@
 
 import pytest
 
-from portal.models import Project
-from volumes import exceptions, quota
-from volumes.models import QuotaClass, QuotaLimit, QuotaUsage, VolumeType
+from core.cinder import exceptions, quota
+from core.cinder.models import Project, QuotaClass, QuotaLimit, QuotaUsage, VolumeType
 from volumes.quota_bars import limit_bars, state_of
 
 pytestmark = pytest.mark.django_db

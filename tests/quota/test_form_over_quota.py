@@ -3,10 +3,10 @@
 import pytest
 from django.test import Client
 
-from portal.models import FlowRun
+from core.cinder.models import Reservation, Volume
+from core.kernel.models import FlowRun
 from tests.quota.helpers import limit, usage
 from volumes import api
-from volumes.models import Reservation, Volume
 
 pytestmark = pytest.mark.integration
 

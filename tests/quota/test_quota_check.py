@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
+from core.cinder.models import QuotaUsage
 from tests.cluster import BASE, child_env
 from tests.quota.helpers import usage
 from volumes import api
-from volumes.models import QuotaUsage
 
 pytestmark = pytest.mark.integration
 

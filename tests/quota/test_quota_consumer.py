@@ -5,9 +5,9 @@ from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from core.cinder import quota
 from portal.routing import websocket_urlpatterns
 from tests.quota.helpers import limit
-from volumes import quota
 
 pytestmark = pytest.mark.integration
 

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from portal.models import Service
+from core.cinder.models import Reservation
+from core.kernel.models import Service
 from tests.quota.helpers import usage
 from tests.waiting import wait_until
-from volumes.models import Reservation
 
 pytestmark = pytest.mark.integration
 

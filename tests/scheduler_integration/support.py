@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from portal.models import Service
+from core.kernel.models import Service
 from scheduler.models import Pool
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from portal.models import FlowRun, Service
-from scheduler.models import FleetPool, Pool
+from agent.models import FleetPool
+from core.kernel.models import FlowRun, Service
+from scheduler.models import Pool
 from tests.integration.agent_support import create, wait_available
 from tests.scheduler_integration.support import fleet_file
 from tests.waiting import wait_until

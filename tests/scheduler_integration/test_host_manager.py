@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def empty_fleet():
-    from portal.models import Service
+    from core.kernel.models import Service
     from scheduler.models import Pool
 
     Pool.objects.all().delete()

@@ -7,11 +7,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agent.models import BackendConfig
-from agent.service import agent_commands
-from portal.models import Service
+from agent.models import BackendConfig, FleetPool
+from core.kernel.models import Service
+from portal.processes import agent_commands
 from scheduler import host_manager
-from scheduler.models import FleetPool, Pool
+from scheduler.models import Pool
 from tests.scheduler_integration.support import fleet_file
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import Service
+from core.cinder.models import Volume
+from core.kernel.models import Service
 from scheduler.models import DecisionTrace, Pool
 from tests.conftest import PASSWORD, make_user
 from tests.scheduler_integration.support import backend, lvm_caps, remove
-from volumes.models import Volume
 
 
 def client_for(user) -> Client:

@@ -12,7 +12,7 @@ import pytest
 
 from agent.drivers import backend_config
 from agent.models import Fault
-from portal.models import FlowRun
+from core.kernel.models import FlowRun
 from scheduler.models import DecisionTrace
 from tests.integration.agent_support import create, first_choice, wait_available
 

@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 
+from core.cinder.models import UserMessage
 from scheduler import backends
 from scheduler.models import DecisionTrace
 from tests.integration.agent_support import create, settled, wait_available
 from tests.scheduler_integration.support import backend, lvm_caps, remove
 from tests.waiting import wait_until
-from volumes.models import UserMessage
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from portal.identity import tokens
-from portal.models import Project
+from core.cinder import tokens
+from core.cinder.models import Project
 from volumes import api
 from volumes.rest.faults import Fault
 

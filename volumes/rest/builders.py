@@ -1,6 +1,6 @@
 """View builders: ORM rows to Cinder's JSON shapes, by microversion and role."""
 
-from volumes.models import Volume, VolumeType
+from core.cinder.models import Volume, VolumeType
 from volumes.rest.routing import Call
 
 # Internal statuses Cinder maps before showing them.

@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 
-from volumes import exceptions
+from core.cinder import exceptions
 
 FAULT_NAMES = {
     400: "badRequest",
@@ -26,14 +26,6 @@ class Fault(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
-
-
-def bad_request(message: str) -> Fault:
-    return Fault(400, message)
-
-
-def not_found(message: str) -> Fault:
-    return Fault(404, message)
 
 
 def forbidden(action: str) -> Fault:

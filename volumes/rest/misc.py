@@ -2,9 +2,9 @@
 
 from django.http import HttpRequest, JsonResponse
 
-from portal.models import Service
-from scheduler.models import Pool
-from volumes.models import UserMessage
+from core.cinder.models import UserMessage, VolumeType
+from core.kernel.models import Service
+from scheduler import rpcapi as scheduler_rpcapi
 from volumes.rest import builders, microversion, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call
@@ -29,32 +29,30 @@ def pools(call: Call) -> tuple[int, dict]:
     call.require_admin("scheduler_extension:scheduler_stats:get_pools")
     params = call.request.GET
     detail = schemas.truthy(params.get("detail", "false"))
-    rows = list(Pool.objects.all())
+    rows = scheduler_rpcapi.get_pools(call.caller.context())
     if call.version.at_least("3.28"):
         for key, value in params.items():
             if key == "detail" or (key == "volume_type" and call.version.at_least("3.35")):
                 continue
             if key == "name":
-                rows = [p for p in rows if p.name == value]
+                rows = [p for p in rows if p["name"] == value]
             else:
-                rows = [p for p in rows if str(p.capabilities.get(key)) == value]
+                rows = [p for p in rows if str(p["capabilities"].get(key)) == value]
     if "volume_type" in params and call.version.at_least("3.35"):
         rows = _pools_for_type(rows, params["volume_type"])
     body = []
     for pool in rows:
-        item = {"name": pool.name}
+        item = {"name": pool["name"]}
         if detail:
-            caps = dict(pool.capabilities)
-            caps.setdefault("timestamp", builders.isotime(pool.reported_at))
+            caps = dict(pool["capabilities"])
+            caps.setdefault("timestamp", builders.isotime(pool["reported_at"]))
             item["capabilities"] = caps
         body.append(item)
     return 200, {"pools": body}
 
 
-def _pools_for_type(rows: list[Pool], type_ref: str) -> list[Pool]:
+def _pools_for_type(rows: list[dict], type_ref: str) -> list[dict]:
     """Pools whose backend name matches the type's ``volume_backend_name`` (if it sets one)."""
-    from volumes.models import VolumeType
-
     found = parse_uuid(type_ref)
     vtype = VolumeType.objects.filter(name=type_ref).first() or (
         VolumeType.objects.filter(id=found).first() if found else None
@@ -64,7 +62,7 @@ def _pools_for_type(rows: list[Pool], type_ref: str) -> list[Pool]:
     wanted = vtype.extra_specs_dict().get("volume_backend_name")
     if not wanted:
         return rows
-    return [p for p in rows if p.capabilities.get("volume_backend_name") == wanted]
+    return [p for p in rows if p["capabilities"].get("volume_backend_name") == wanted]
 
 
 def _messages(call: Call):

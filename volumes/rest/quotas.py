@@ -3,9 +3,9 @@
 from django.db import transaction
 from django.db.models import Q
 
-from portal.models import Project
-from volumes import quota
-from volumes.quota_models import QuotaLimit
+from core.cinder import quota
+from core.cinder.models import Project
+from core.cinder.quota_models import QuotaLimit
 from volumes.rest import schemas
 from volumes.rest.faults import Fault, forbidden
 from volumes.rest.routing import Call

@@ -17,7 +17,7 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from volumes import exceptions
+from core.cinder import exceptions
 from volumes.rest import faults, microversion
 from volumes.rest.auth import Caller, authenticate
 from volumes.rest.faults import Fault

@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 
+from core.cinder.models import Snapshot
 from volumes import api
-from volumes.models import Snapshot
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call

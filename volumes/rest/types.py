@@ -3,8 +3,8 @@
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from volumes import exceptions
-from volumes.models import VolumeType, VolumeTypeExtraSpec
+from core.cinder import exceptions
+from core.cinder.models import VolumeType, VolumeTypeExtraSpec
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call

@@ -4,8 +4,9 @@ import uuid
 
 from django.db.models import QuerySet, Sum
 
-from volumes import api, exceptions
-from volumes.models import Snapshot, Volume
+from core.cinder import exceptions
+from core.cinder.models import Snapshot, Volume
+from volumes import api
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call

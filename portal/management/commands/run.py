@@ -5,8 +5,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from agent.service import agent_commands
 from portal import launcher
+from portal.processes import agent_commands
 
 
 class Command(BaseCommand):

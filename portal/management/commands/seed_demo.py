@@ -14,9 +14,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from agent.models import BackendConfig
-from portal.env import envstr
-from portal.models import Membership, Project
-from volumes.models import VolumeType, VolumeTypeExtraSpec
+from core.cinder.models import Membership, Project, VolumeType, VolumeTypeExtraSpec
+from core.kernel.env import envstr
 
 BACKENDS = [
     # host, backend, volume_backend_name, zone, lvm_type, VG GiB, extra capabilities

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler import driver, fleet
+from scheduler import driver, fleet_file
 from scheduler.decision import Request, decide
 
 
@@ -36,12 +36,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         size = positive_size(opts["size"])
         try:
-            data = fleet.read(opts["fleet"])
-            specs = fleet.parse_extra_specs(opts["extra_specs"])
-        except fleet.FleetError as exc:
+            data = fleet_file.read(opts["fleet"])
+            specs = fleet_file.parse_extra_specs(opts["extra_specs"])
+        except fleet_file.FleetError as exc:
             raise CommandError(str(exc), returncode=2) from None
         req = Request(size=size, extra_specs=specs, availability_zone=opts["availability_zone"])
-        decision = decide(fleet.pool_states(data), req, driver.options())
+        decision = decide(fleet_file.pool_states(data), req, driver.options())
         if opts["json"]:
             self.stdout.write(json.dumps(as_json(decision)))
         else:

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from portal.models import Service
-from portal.queues import SCHEDULER_QUEUE
-from portal.services import Periodic, heartbeat, host_stats, run_worker
-from volumes import quota
+from core.cinder import quota
+from core.kernel.models import Service
+from core.kernel.queues import SCHEDULER_QUEUE
+from core.kernel.runtime import Periodic, heartbeat, host_stats, run_worker
 
 
 class Command(BaseCommand):
@@ -34,4 +34,4 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"cinder-scheduler on {host}: serving queue '{SCHEDULER_QUEUE}'")
         # Jobs run in this process, so the PoolState cache stays warm between them.
-        run_worker([SCHEDULER_QUEUE], periodic, name="scheduler", forking=False)
+        run_worker([SCHEDULER_QUEUE], periodic, "scheduler", ("scheduler.manager",), forking=False)

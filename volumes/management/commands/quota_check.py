@@ -10,8 +10,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.models import Project
-from volumes import quota
+from core.cinder import quota
+from core.cinder.models import Project
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from portal.env import envint
-from portal.models import Membership, Project, Token
+from core.cinder.models import Membership, Project, Token
+from core.kernel.env import envint
 
 # Keystone's [token] expiration default.
 TOKEN_EXPIRATION = envint("KEYSTONE_TOKEN_EXPIRATION", 3600)

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from portal.models import Membership, Project
+from core.cinder.models import Membership, Project
 
 
 def projects_of(user) -> list[Project]:

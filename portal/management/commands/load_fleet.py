@@ -5,7 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler import fleet
+from portal import fleet
+from scheduler import fleet_file
 
 
 class Command(BaseCommand):
@@ -36,13 +37,13 @@ class Command(BaseCommand):
         if synthetic is not None:
             if file or not 1 <= synthetic <= 20_000:
                 raise CommandError("--synthetic N takes 1 to 20000 pools, no FILE", returncode=2)
-            data = fleet.synthetic(synthetic)
+            data = fleet_file.synthetic(synthetic)
         elif not file:
             raise CommandError("give a fleet file (or --synthetic N, or --unload)", returncode=2)
         try:
-            data = data if synthetic is not None else fleet.read(file)
+            data = data if synthetic is not None else fleet_file.read(file)
             pools, backends = fleet.register(data)
-        except fleet.FleetError as exc:
+        except fleet_file.FleetError as exc:
             raise CommandError(str(exc), returncode=2) from None
         if synthetic is not None and options["write"]:
             Path(options["write"]).write_text(json.dumps(data, indent=1))

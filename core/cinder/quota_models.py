@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from portal.models import Project
+from core.cinder.models import Project
 
 
 class QuotaClass(models.Model):
@@ -16,6 +16,7 @@ class QuotaClass(models.Model):
     hard_limit = models.BigIntegerField()
 
     class Meta:
+        db_table = "volumes_quotaclass"
         verbose_name_plural = "quota classes"
         constraints = [
             models.UniqueConstraint(fields=["class_name", "resource"], name="one_class_limit")
@@ -33,6 +34,7 @@ class QuotaLimit(models.Model):
     hard_limit = models.BigIntegerField()
 
     class Meta:
+        db_table = "volumes_quotalimit"
         constraints = [
             models.UniqueConstraint(fields=["project", "resource"], name="one_project_limit")
         ]
@@ -55,6 +57,7 @@ class QuotaUsage(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "volumes_quotausage"
         constraints = [
             models.UniqueConstraint(fields=["project", "resource"], name="one_usage_per_resource")
         ]
@@ -75,6 +78,9 @@ class Reservation(models.Model):
     delta = models.BigIntegerField()
     expire = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "volumes_reservation"
 
     def __str__(self) -> str:
         return f"{self.resource} {self.delta:+d}"

@@ -1,7 +1,9 @@
-"""cinder-api's resources: volume types, volumes, user messages, notifications.
+"""The shared Cinder objects: projects and tokens, volume types, volumes, snapshots, images,
+user messages and notifications.
 
-Quota models live in :mod:`volumes.quota` and are re-exported here so Django
-finds them.
+Quota tables live in :mod:`core.cinder.quota_models` and are imported at the end so Django
+finds them. The tables keep the names they had when these models lived in ``portal`` and
+``volumes`` (``db_table``), so moving them changed no schema.
 """
 
 import uuid
@@ -10,7 +12,73 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from portal.models import Project
+
+def keystone_id() -> str:
+    """Keystone-style ids: 32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+class Project(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=keystone_id, editable=False)
+    name = models.CharField(max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
+    )
+
+    class Meta:
+        db_table = "portal_project"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    ROLES = [("member", "member"), ("admin", "admin")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=ROLES, default="member")
+
+    class Meta:
+        db_table = "portal_membership"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class Token(models.Model):
+    """A Keystone token, kept only as its SHA-256 digest.
+
+    The token itself is shown once (``X-Subject-Token``) and never stored, so a
+    leaked database cannot be replayed against the API. Roles are not frozen
+    here: they are read from the membership on every validation, so removing a
+    member invalidates their tokens at once (Keystone revokes on unassignment).
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="keystone_tokens"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, null=True, blank=True, related_name="tokens"
+    )
+    methods = models.JSONField(default=list)
+    audit_id = models.CharField(max_length=32)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "portal_token"
+
+    def __str__(self) -> str:
+        scope = self.project.name if self.project_id else "unscoped"
+        return f"token {self.audit_id} for {self.user} ({scope})"
+
 
 VOLUME_STATUSES = [
     "creating",
@@ -60,6 +128,16 @@ TRANSITIONAL_STATUSES = {
 }
 
 
+class CompareAndSwap:
+    """Cinder's ``conditional_update`` for a model with ``id`` and ``updated_at``."""
+
+    @classmethod
+    def conditional_update(cls, pk, expected: dict, **values) -> bool:
+        """Set ``values`` only if the row still matches ``expected``: True if we won."""
+        values.setdefault("updated_at", timezone.now())
+        return cls.objects.filter(id=pk, **expected).update(**values) == 1
+
+
 class VolumeType(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255, unique=True)
@@ -68,6 +146,7 @@ class VolumeType(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "volumes_volumetype"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -89,6 +168,7 @@ class VolumeTypeExtraSpec(models.Model):
     value = models.CharField(max_length=255)
 
     class Meta:
+        db_table = "volumes_volumetypeextraspec"
         constraints = [
             models.UniqueConstraint(fields=["volume_type", "key"], name="one_value_per_spec_key")
         ]
@@ -97,7 +177,7 @@ class VolumeTypeExtraSpec(models.Model):
         return f"{self.key}={self.value}"
 
 
-class Volume(models.Model):
+class Volume(CompareAndSwap, models.Model):
     """A volume with Cinder's fields and status strings.
 
     Status changes that can race go through :meth:`conditional_update`.
@@ -128,6 +208,7 @@ class Volume(models.Model):
     launched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "volumes_volume"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -141,12 +222,6 @@ class Volume(models.Model):
     @property
     def is_transitional(self) -> bool:
         return self.status in TRANSITIONAL_STATUSES
-
-    @classmethod
-    def conditional_update(cls, volume_id, expected: dict, **values) -> bool:
-        """Compare-and-swap, as Cinder's ``conditional_update``: True if we won."""
-        values.setdefault("updated_at", timezone.now())
-        return cls.objects.filter(id=volume_id, **expected).update(**values) == 1
 
 
 SNAPSHOT_STATUSES = [
@@ -175,7 +250,7 @@ DISK_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx", "iso", "ploop", "a
 CONTAINER_FORMATS = ["bare", "ovf", "ova", "aki", "ari", "ami", "docker", "compressed"]
 
 
-class Snapshot(models.Model):
+class Snapshot(CompareAndSwap, models.Model):
     """A volume snapshot with Cinder's fields; it lives on its volume's backend."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -196,6 +271,7 @@ class Snapshot(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "volumes_snapshot"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -205,11 +281,6 @@ class Snapshot(models.Model):
     def name(self) -> str:
         """Cinder's ``snapshot_name_template`` (the LV itself is ``_snapshot-<id>``)."""
         return f"snapshot-{self.id}"
-
-    @classmethod
-    def conditional_update(cls, snapshot_id, expected: dict, **values) -> bool:
-        values.setdefault("updated_at", timezone.now())
-        return cls.objects.filter(id=snapshot_id, **expected).update(**values) == 1
 
 
 class Image(models.Model):
@@ -244,6 +315,7 @@ class Image(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "volumes_image"
         ordering = ["name", "created_at"]
 
     def __str__(self) -> str:
@@ -279,6 +351,7 @@ class UserMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "volumes_usermessage"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -298,10 +371,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "volumes_notification"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.event_type
 
 
-from volumes.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation  # noqa: E402,F401
+from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation  # noqa: E402,F401

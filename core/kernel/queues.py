@@ -12,6 +12,8 @@ from django_rq.queues import DjangoRQ
 from redis import Redis
 from rq import Queue
 
+from core.kernel.hosts import extract_host
+
 SCHEDULER_QUEUE = "scheduler"
 
 
@@ -33,7 +35,7 @@ def get_queue(name: str) -> CastQueue:
 
 def volume_queue_name(host: str) -> str:
     """``host@backend`` (or ``host@backend#pool``) -> ``volume.host@backend``."""
-    return f"volume.{host.partition('#')[0]}"
+    return f"volume.{extract_host(host, 'backend')}"
 
 
 def cast(queue_name: str, func: str, *, job_timeout: int = 600, **kwargs) -> None:

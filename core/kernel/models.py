@@ -1,7 +1,8 @@
-"""The deployment's own records: projects, services, and every flow run.
+"""The kernel's records: who is alive (the services table) and every flow run.
 
-FlowRun/TaskRun rows are written only by :mod:`portal.recorder`; pages render
-from them, so a reload (or a replay) shows exactly what happened.
+FlowRun/TaskRun rows are written only by :mod:`core.kernel.recorder`; pages render
+from them, so a reload (or a replay) shows exactly what happened. The tables keep
+the names they had when these models lived in ``portal``.
 """
 
 import uuid
@@ -9,39 +10,6 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-
-def keystone_id() -> str:
-    """Keystone-style ids: 32 lowercase hex characters."""
-    return uuid.uuid4().hex
-
-
-class Project(models.Model):
-    id = models.CharField(primary_key=True, max_length=32, default=keystone_id, editable=False)
-    name = models.CharField(max_length=64, unique=True)
-    description = models.TextField(blank=True)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
-    )
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    ROLES = [("member", "member"), ("admin", "admin")]
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE)
-    role = models.CharField(max_length=16, choices=ROLES, default="member")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.project} ({self.role})"
 
 
 class Service(models.Model):
@@ -63,6 +31,7 @@ class Service(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "portal_service"
         constraints = [
             models.UniqueConstraint(fields=["binary", "host"], name="one_service_per_host")
         ]
@@ -100,6 +69,7 @@ class FlowRun(models.Model):
     failure = models.TextField(blank=True)
 
     class Meta:
+        db_table = "portal_flowrun"
         ordering = ["created_at"]
         indexes = [models.Index(fields=["volume_id", "created_at"])]
 
@@ -133,6 +103,7 @@ class TaskRun(models.Model):
     history = models.JSONField(default=list, blank=True)
 
     class Meta:
+        db_table = "portal_taskrun"
         ordering = ["flow_run", "position"]
         constraints = [
             models.UniqueConstraint(fields=["flow_run", "name"], name="one_task_row_per_run")
@@ -147,30 +118,3 @@ class TaskRun(models.Model):
         if self.started_at and end:
             return (end - self.started_at).total_seconds()
         return None
-
-
-class Token(models.Model):
-    """A Keystone token, kept only as its SHA-256 digest.
-
-    The token itself is shown once (``X-Subject-Token``) and never stored, so a
-    leaked database cannot be replayed against the API. Roles are not frozen
-    here: they are read from the membership on every validation, so removing a
-    member invalidates their tokens at once (Keystone revokes on unassignment).
-    """
-
-    digest = models.CharField(max_length=64, unique=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="keystone_tokens"
-    )
-    project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, null=True, blank=True, related_name="tokens"
-    )
-    methods = models.JSONField(default=list)
-    audit_id = models.CharField(max_length=32)
-    issued_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        scope = self.project.name if self.project_id else "unscoped"
-        return f"token {self.audit_id} for {self.user} ({scope})"

@@ -2,9 +2,9 @@
 
 from django.utils import timezone
 
-from portal import events
-from volumes.exceptions import NoValidBackend
-from volumes.models import Notification, UserMessage, Volume
+from core.cinder.exceptions import NoValidBackend
+from core.cinder.models import Notification, UserMessage, Volume
+from core.kernel import events
 
 # Cinder's message_field event ids.
 SCHEDULE_ALLOCATE_VOLUME = "VOLUME_VOLUME_001_003"

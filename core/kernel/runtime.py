@@ -25,10 +25,10 @@ from rq import Queue, SimpleWorker, Worker
 from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
-from portal import events
-from portal.models import Service
-from portal.procs import child_preexec
-from portal.queues import redis_connection
+from core.kernel import events
+from core.kernel.models import Service
+from core.kernel.procs import child_preexec
+from core.kernel.queues import redis_connection
 
 LOG = logging.getLogger(__name__)
 
@@ -139,35 +139,36 @@ def heartbeat(binary: str, host: str, stats: dict | None = None) -> None:
     Service.objects.filter(binary=binary, host=host).update(**values)
 
 
-# Modules whose functions RQ jobs name; imported once in the parent, not per job.
-JOB_MODULES = ("scheduler.manager", "agent.manager")
-
-
 class _WarmUpTask(taskflow_task.Task):
     def execute(self) -> None:
         return None
 
 
-def warm_up() -> None:
+def warm_up(job_modules: tuple[str, ...]) -> None:
     """Pay once, in the parent, what every forked work horse would otherwise pay.
 
-    A horse starts from a copy of the parent; if the job modules and taskflow's
-    first engine load (stevedore plugin discovery, ~130 ms) are already in the
-    parent, each job starts warm instead of importing them again.
+    A horse starts from a copy of the parent; if the modules its jobs name and
+    taskflow's first engine load (stevedore plugin discovery, ~130 ms) are
+    already in the parent, each job starts warm instead of importing them again.
     """
-    for module in JOB_MODULES:
+    for module in job_modules:
         importlib.import_module(module)
     taskflow.engines.run(linear_flow.Flow("warm-up").add(_WarmUpTask()))
 
 
 def run_worker(
-    queue_names: list[str], periodic: list[Periodic], name: str, forking: bool = True
+    queue_names: list[str],
+    periodic: list[Periodic],
+    name: str,
+    job_modules: tuple[str, ...],
+    forking: bool = True,
 ) -> None:
     """Serve the queues until SIGINT/SIGTERM (RQ's warm shutdown), with the loops running.
 
+    ``job_modules``: the modules whose functions this service's jobs name (``agent.manager``).
     ``forking``: each job in its own work horse (agents), or in this process (scheduler).
     """
-    warm_up()
+    warm_up(job_modules)
     connection = redis_connection()
     queues = [Queue(q, connection=connection) for q in queue_names]
     loop = PeriodicLoop(periodic)

@@ -92,15 +92,7 @@ class NoValidBackend(CinderError):
     message = "No valid backend was found. %(reason)s"
 
 
-class DriverError(CinderError):
-    message = "Volume driver reported an error: %(reason)s"
-
-
-# Sources, delete and images (agent issue): Cinder's wording.
-class InvalidImage(Invalid):
-    message = "Invalid image: %(reason)s"
-
-
+# Sources, delete and images: Cinder's wording.
 class ImageNotFound(NotFound):
     message = "Image %(image_id)s could not be found."
 

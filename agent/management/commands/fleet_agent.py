@@ -2,25 +2,11 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from portal.models import Service
-from portal.queues import volume_queue_name
-from portal.services import Periodic, host_stats, run_worker
-from scheduler import fleet, host_manager
-
-
-def heartbeat(hosts: list[str]) -> None:
-    """Every simulated backend's heartbeat, in one statement per 500."""
-    values = {"heartbeat_at": timezone.now(), "host_stats": host_stats()}
-    for start in range(0, len(hosts), 500):
-        Service.objects.filter(binary="cinder-volume", host__in=hosts[start : start + 500]).update(
-            **values
-        )
-
-
-def report() -> None:
-    host_manager.store_pool_reports(fleet.reports(), timezone.now())
+from agent import fleet
+from agent.service import JOB_MODULES
+from core.kernel.queues import volume_queue_name
+from core.kernel.runtime import Periodic, run_worker
 
 
 class Command(BaseCommand):
@@ -44,11 +30,12 @@ class Command(BaseCommand):
         if not hosts:
             self.stdout.write("No simulated fleet is loaded (manage.py load_fleet FILE).")
             return
-        heartbeat(hosts)
-        report()
+        fleet.heartbeat(hosts)
+        fleet.report()
         periodic = [
-            Periodic("heartbeat", settings.REPORT_INTERVAL, lambda: heartbeat(hosts)),
-            Periodic("report_capabilities", settings.BACKEND_STATS_POLLING_INTERVAL, report),
+            Periodic("heartbeat", settings.REPORT_INTERVAL, lambda: fleet.heartbeat(hosts)),
+            Periodic("report_capabilities", settings.BACKEND_STATS_POLLING_INTERVAL, fleet.report),
         ]
         self.stdout.write(f"fleet agent {host}: {len(hosts)} simulated backends")
-        run_worker([volume_queue_name(h) for h in hosts], periodic, name=f"fleet.{host}")
+        queues = [volume_queue_name(h) for h in hosts]
+        run_worker(queues, periodic, f"fleet.{host}", JOB_MODULES)

@@ -28,9 +28,10 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from portal import events
-from volumes import exceptions
-from volumes.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
+from core.cinder import exceptions
+from core.cinder.models import Snapshot, Volume, VolumeType
+from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
+from core.kernel import events
 
 LOG = logging.getLogger(__name__)
 
@@ -91,8 +92,6 @@ def type_resources(type_name: str) -> list[str]:
 
 def resource_names() -> list[str]:
     """Every resource, rebuilt on each call as Cinder does (types come and go)."""
-    from volumes.models import VolumeType
-
     names = list(DEFAULT_LIMITS)
     for type_name in VolumeType.objects.order_by("name").values_list("name", flat=True):
         names.extend(type_resources(type_name))
@@ -177,6 +176,16 @@ def add_volume_type_opts(deltas: dict[str, int], type_name: str | None) -> dict[
     return result
 
 
+def volume_deltas(size: int, type_name: str | None) -> dict[str, int]:
+    """What one volume of ``size`` GiB counts against: volumes, gigabytes, and per type."""
+    return add_volume_type_opts({"volumes": 1, "gigabytes": size}, type_name)
+
+
+def snapshot_deltas(size: int, type_name: str | None) -> dict[str, int]:
+    """What one snapshot of a ``size`` GiB volume counts against."""
+    return add_volume_type_opts({"snapshots": 1, "gigabytes": size}, type_name)
+
+
 def actual_in_use(project_id: str, resource: str) -> int:
     """What usage should be, counted from the resources themselves (Cinder's _sync_*).
 
@@ -185,32 +194,20 @@ def actual_in_use(project_id: str, resource: str) -> int:
     volume and snapshot sizes, as Cinder's does. Resources Cinderlab keeps no
     rows for (backups, groups) count zero.
     """
-    from django.apps import apps
-
     prefix, _, type_name = resource.partition("_")
     if prefix not in ("volumes", "gigabytes", "snapshots"):
         return 0
-    volumes = apps.get_model("volumes", "Volume").objects.filter(
-        project_id=project_id, use_quota=True
-    )
-    try:
-        snapshots = apps.get_model("volumes", "Snapshot").objects.filter(
-            project_id=project_id, use_quota=True
-        )
-    except LookupError:  # no snapshots in this build
-        snapshots = None
+    volumes = Volume.objects.filter(project_id=project_id, use_quota=True)
+    snapshots = Snapshot.objects.filter(project_id=project_id, use_quota=True)
     if type_name:
         volumes = volumes.filter(volume_type__name=type_name)
-        if snapshots is not None:
-            snapshots = snapshots.filter(volume_type__name=type_name)
+        snapshots = snapshots.filter(volume_type__name=type_name)
     if prefix == "volumes":
         return volumes.count()
     if prefix == "snapshots":
-        return snapshots.count() if snapshots is not None else 0
+        return snapshots.count()
     total = volumes.aggregate(total=Sum("size"))["total"] or 0
-    if snapshots is not None:
-        total += snapshots.aggregate(total=Sum("volume_size"))["total"] or 0
-    return total
+    return total + (snapshots.aggregate(total=Sum("volume_size"))["total"] or 0)
 
 
 def limit_check(project_id: str, **values: int) -> None:

@@ -6,14 +6,15 @@ results, failures, the commands a task ran) and nudges the channel layer.
 
 The API flow runs before its volume exists and may be refused (bad input,
 over quota); its recorder is ``deferred``: it keeps the transitions in memory
-and writes them only if the volume row exists when the flow ends, so a
-refused request leaves no row behind.
+and writes them only if ``keep()`` says so when the flow ends (the API asks
+whether the volume row exists), so a refused request leaves no row behind.
 """
 
 import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,8 +24,8 @@ from taskflow import states
 from taskflow.listeners import base
 from taskflow.types.failure import Failure
 
-from portal import events
-from portal.models import FlowRun, TaskRun
+from core.kernel import events
+from core.kernel.models import FlowRun, TaskRun
 
 LOG = logging.getLogger(__name__)
 _current = threading.local()
@@ -78,6 +79,22 @@ class _TaskState:
     commands: list = field(default_factory=list)
     history: list = field(default_factory=list)
 
+    def fields(self) -> dict:
+        """What a TaskRun row holds of this task's progress."""
+        return {
+            "state": self.state.lower(),
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "revert_started_at": self.revert_started_at,
+            "revert_ended_at": self.revert_ended_at,
+            "inputs": self.inputs,
+            "result": self.result,
+            "failure": self.failure,
+            "traceback": self.traceback,
+            "commands": self.commands,
+            "history": self.history,
+        }
+
 
 class FlowRecorder(base.Listener):
     def __init__(
@@ -89,12 +106,14 @@ class FlowRecorder(base.Listener):
         flow: str,
         attempt: int = 1,
         host: str = "",
-        deferred: bool = False,
+        keep: Callable[[], bool] | None = None,
     ):
         super().__init__(engine)
         self.volume_id = uuid.UUID(str(volume_id))
         self.project_id = project_id
-        self.deferred = deferred
+        # Deferred: write nothing until the flow ends, and then only if keep() says so.
+        self.keep = keep
+        self.deferred = keep is not None
         self.run = FlowRun(
             volume_id=self.volume_id,
             project_id=project_id,
@@ -128,21 +147,7 @@ class FlowRecorder(base.Listener):
 
     def _task_row(self, t: _TaskState) -> TaskRun:
         return TaskRun(
-            flow_run=self.run,
-            position=t.position,
-            name=t.name,
-            atom_name=t.atom_name,
-            state=t.state.lower(),
-            started_at=t.started_at,
-            ended_at=t.ended_at,
-            revert_started_at=t.revert_started_at,
-            revert_ended_at=t.revert_ended_at,
-            inputs=t.inputs,
-            result=t.result,
-            failure=t.failure,
-            traceback=t.traceback,
-            commands=t.commands,
-            history=t.history,
+            flow_run=self.run, position=t.position, name=t.name, atom_name=t.atom_name, **t.fields()
         )
 
     def _publish(self) -> None:
@@ -203,19 +208,7 @@ class FlowRecorder(base.Listener):
                 t.traceback = short_traceback(result)
         if self.deferred:
             return
-        TaskRun.objects.filter(flow_run=self.run, name=t.name).update(
-            state=state.lower(),
-            started_at=t.started_at,
-            ended_at=t.ended_at,
-            revert_started_at=t.revert_started_at,
-            revert_ended_at=t.revert_ended_at,
-            inputs=t.inputs,
-            result=t.result,
-            failure=t.failure,
-            traceback=t.traceback,
-            commands=t.commands,
-            history=t.history,
-        )
+        TaskRun.objects.filter(flow_run=self.run, name=t.name).update(**t.fields())
         self._publish()
 
     def _inputs(self, atom_name: str) -> dict:
@@ -228,8 +221,5 @@ class FlowRecorder(base.Listener):
         return {key: json_safe(value) for key, value in args.items() if key != "context"}
 
     def _flush_deferred(self) -> None:
-        from volumes.models import Volume  # portal records flows of volumes
-
-        if not Volume.objects.filter(id=self.volume_id).exists():
-            return  # refused before the row existed: leave nothing behind
-        self._create_rows()
+        if self.keep():
+            self._create_rows()

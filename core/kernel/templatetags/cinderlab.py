@@ -2,6 +2,7 @@ import json
 from datetime import datetime
 
 from django import template
+from django.utils.html import json_script
 
 register = template.Library()
 
@@ -68,6 +69,31 @@ STATUS_ICONS = {"creating": "◔", "available": "✓", "error": "✗", "deleting
 @register.filter
 def state_icon_status(status: str) -> str:
     return STATUS_ICONS.get(str(status), "•")
+
+
+@register.simple_tag
+def icons_script() -> str:
+    """Both icon tables for the page's script (replay redraws states in the browser)."""
+    return json_script({"states": STATE_ICONS, "statuses": STATUS_ICONS}, "state-icons")
+
+
+@register.filter
+def gib(value) -> str:
+    """A reported capacity: ``12.5 GiB``, or Cinder's words ('infinite', 'unknown') as they are."""
+    try:
+        return f"{float(value):.1f} GiB"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def percent(value) -> str:
+    """A percentage fit for a CSS width: a number from 0 to 100, else 0 (reports are untrusted)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "0"
+    return f"{min(max(number, 0.0), 100.0):g}" if number == number else "0"
 
 
 @register.filter
