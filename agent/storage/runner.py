@@ -26,6 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
+from agent.storage.datacopy import copy_range
 from agent.storage.simvg import (
     EINVALID_CMD_LINE,
     SECTOR,
@@ -35,7 +36,6 @@ from agent.storage.simvg import (
     MiB,
     Reply,
     SimulatedVolumeGroup,
-    copy_range,
 )
 
 LOG = logging.getLogger(__name__)
