@@ -28,16 +28,8 @@ from typing import Literal
 
 from agent.storage.allowlist import Allowlist, Invocation, Refused
 from agent.storage.datacopy import copy_range
-from agent.storage.simvg import (
-    EINVALID_CMD_LINE,
-    SECTOR,
-    GiB,
-    KiB,
-    LogicalVolume,
-    MiB,
-    Reply,
-    SimulatedVolumeGroup,
-)
+from agent.storage.lvm_reply import EINVALID_CMD_LINE, Reply
+from agent.storage.simvg import SECTOR, GiB, KiB, LogicalVolume, MiB, SimulatedVolumeGroup
 
 LOG = logging.getLogger(__name__)
 

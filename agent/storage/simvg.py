@@ -25,20 +25,17 @@ import random
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 from agent.storage.datacopy import copy_range
+from agent.storage.lvm_reply import EINVALID_CMD_LINE, Reply, display_size
 
 KiB = 1024
 MiB = 1024**2
 GiB = 1024**3
 SECTOR = 512
-
-# lvm2 tools/errors.h
-ECMD_FAILED = 5
-EINVALID_CMD_LINE = 3
 
 LvType = Literal["thick", "thin", "snapshot", "thin-pool"]
 
@@ -62,41 +59,6 @@ _RESERVED_PARTS = (
 _THIN_POOL_NOTE = (
     "Thin pool volume with chunk size 64.00 KiB can address at most <15.88 TiB of data."
 )
-
-
-def display_size(size_bytes: float) -> str:
-    """LVM's human size: two decimals and the largest binary unit that fits ("208.00 MiB")."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    value = float(size_bytes)
-    unit = 0
-    while unit < len(units) - 1 and value >= 1024:
-        value /= 1024
-        unit += 1
-    return f"{value:.2f} {units[unit]}"
-
-
-@dataclass
-class Reply:
-    """What one LVM command printed and how it exited. LVM indents every message by two spaces."""
-
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    exit_code: int = 0
-
-    def say(self, message: str) -> None:
-        self.stdout.append(f"  {message}")
-
-    def warn(self, message: str) -> None:
-        self.stderr.append(f"  {message}")
-
-    def fail(self, message: str, exit_code: int = ECMD_FAILED) -> Reply:
-        self.warn(message)
-        self.exit_code = exit_code
-        return self
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
 
 
 @dataclass
