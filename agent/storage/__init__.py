@@ -6,8 +6,8 @@ from agent.storage.runner import (
     CommandResult,
     ProcessExecutionError,
     RealRunner,
-    SimulatedRunner,
 )
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import SimulatedVolumeGroup
 
 __all__ = [

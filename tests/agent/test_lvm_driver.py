@@ -12,7 +12,7 @@ from agent.storage.lvm import (
     VolumeGroupNotFound,
     VolumeIsBusy,
 )
-from agent.storage.runner import SimulatedRunner
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import GiB, MiB, SimulatedVolumeGroup
 
 VG = "cinder-volumes"

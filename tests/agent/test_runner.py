@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from agent.storage.allowlist import SPECS, Allowlist, CommandSpec
 from agent.storage.lvm import LVMConfig, LVMDriver, LVMDriverError
 from agent.storage.runner import (
     CommandNotAllowed,
     CommandResult,
     ProcessExecutionError,
     RealRunner,
-    SimulatedRunner,
 )
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import MiB, SimulatedVolumeGroup
 
 VG = "cinder-volumes"
@@ -199,6 +200,20 @@ def test_the_simulated_runner_says_what_lvm_version_says(vg):
     out = SimulatedRunner(vg).run(["env", "LC_ALL=C", "lvm", "version"]).stdout
 
     assert out.splitlines()[0] == "  LVM version:     2.03.16(2) (2022-05-18)"
+
+
+def test_the_simulated_runner_plays_every_command_the_allowlist_lets_through(vg):
+    assert set(SimulatedRunner(vg).commands) == set(SPECS)
+
+
+def test_an_allowed_command_the_simulation_does_not_play_is_not_found(vg):
+    runner = SimulatedRunner(vg, allowlist=Allowlist({"lvscan": CommandSpec("env")}))
+
+    with pytest.raises(ProcessExecutionError) as failure:
+        runner.run(["env", "LC_ALL=C", "lvscan"])
+
+    assert failure.value.exit_code == 127
+    assert failure.value.stderr == "lvscan: command not found\n"
 
 
 def test_simulated_dd_reports_like_gnu_dd_and_stops_at_the_end_of_the_device(vg):
