@@ -302,10 +302,6 @@ class LVMDriver:
             self._run([*cmd, "-f", fmt, image, dest])
         return {"format": fmt, "virtual_size": int(info["virtual-size"])}
 
-    def extend_volume(self, volume_id: str, new_size_gb: int) -> None:
-        with self._failures():
-            self._extend(volume_name(volume_id), new_size_gb)
-
     # ------------------------------------------------------------------ volumes (delete)
 
     def delete_volume(self, volume_id: str, size_gb: int | None = None) -> None:
@@ -506,9 +502,6 @@ class LVMDriver:
         """The device-mapper path Cinder reads and writes: every '-' in the names doubled."""
         vg = self.vg_name.replace("-", "--")
         return f"/dev/mapper/{vg}-{escape_snapshot(lv_name).replace('-', '--')}"
-
-    def export_path(self, lv_name: str) -> str:
-        return f"/dev/{self.vg_name}/{lv_name}"
 
     # ------------------------------------------------------------------ brick: changes
 
