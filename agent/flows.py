@@ -14,7 +14,7 @@ from taskflow import task
 from taskflow.patterns import linear_flow
 
 from agent import faults
-from agent.storage.lvm import LVMDriverError
+from agent.storage.exception import LVMDriverError
 from portal import events
 from portal.recorder import failure_type_names
 from scheduler import rpcapi as scheduler_rpcapi

@@ -1,6 +1,7 @@
 """The agent's storage layer, free of Django: the LVM driver, command runners, simulated VG."""
 
-from agent.storage.lvm import LVMConfig, LVMDriver, LVMDriverError
+from agent.storage.exception import LVMDriverError
+from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import (
     CommandNotAllowed,
     CommandResult,

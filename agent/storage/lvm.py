@@ -1,7 +1,7 @@
 """Cinder's LVM driver, in small: the same steps and the same command lines, through a runner.
 
 It follows ``cinder/volume/drivers/lvm.py`` (LVMVolumeDriver 3.0.0) and the brick helper it drives
-(``cinder/brick/local_dev/lvm.py``) and ``volume_utils.copy_volume``/``clear_volume`` for dd: a
+(``cinder/brick/local_dev/lvm.py``); the dd copies are ``volume_utils``'. A
 thick volume is ``lvcreate -n volume-<id> <vg> -L <N>g``, a thin one ``lvcreate -T -V <N>g -n
 volume-<id> <vg>/<vg>-pool``, a thick clone goes through a temporary snapshot and dd, and a
 delete zeroes thick volumes first. Every command goes through the runner, so a caller can keep
@@ -22,71 +22,33 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
-from agent.storage.runner import CommandResult, ProcessExecutionError
+from agent.storage.exception import (
+    ImageUnacceptable,
+    LVMDriverError,
+    VolumeBackendAPIException,
+    VolumeDeviceNotFound,
+    VolumeGroupNotFound,
+    VolumeIsBusy,
+)
+from agent.storage.runner import CommandResult, ProcessExecutionError, Runner
+from agent.storage.volume_utils import (
+    check_for_odirect_support,
+    clear_volume,
+    copy_volume,
+    escape_snapshot,
+    volume_name,
+)
 
 LOG = logging.getLogger(__name__)
 
 VERSION = "3.0.0"
 MINIMUM_LVM_VERSION = (2, 2, 107)
-VOLUME_NAME_TEMPLATE = "volume-%s"
-SNAPSHOT_NAME_TEMPLATE = "snapshot-%s"
 # LP #1270192: lvremove can race udev; Cinder asks LVM to retry deactivation.
 LVREMOVE_CONFIG = "activation { retry_deactivation = 1} "
 LVREMOVE_RETRY_CONFIG = LVREMOVE_CONFIG + "devices { ignore_suspended_devices = 1}"
-MiB = 1024**2
 GiB = 1024**3
-
-
-class Runner(Protocol):
-    def run(self, argv: list[str]) -> CommandResult: ...
-
-
-def volume_name(volume_id: str) -> str:
-    """Cinder's ``volume_name_template``."""
-    return VOLUME_NAME_TEMPLATE % volume_id
-
-
-def snapshot_name(snapshot_id: str) -> str:
-    """Cinder's ``snapshot_name_template`` (the LV itself gets a leading ``_``)."""
-    return SNAPSHOT_NAME_TEMPLATE % snapshot_id
-
-
-def escape_snapshot(name: str) -> str:
-    """LVM reserves names starting with ``snapshot``, so Cinder prefixes them with ``_``."""
-    return "_" + name if name.startswith("snapshot") else name
-
-
-# ---------------------------------------------------------------------------------- errors
-
-
-class LVMDriverError(Exception):
-    """A driver operation failed; ``result`` is the command that failed, if one did."""
-
-    def __init__(self, message: str, result: CommandResult | None = None) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-class VolumeBackendAPIException(LVMDriverError):
-    pass
-
-
-class VolumeGroupNotFound(VolumeBackendAPIException):
-    pass
-
-
-class VolumeIsBusy(LVMDriverError):
-    pass
-
-
-class VolumeDeviceNotFound(LVMDriverError):
-    pass
-
-
-class ImageUnacceptable(LVMDriverError):
-    pass
 
 
 def lvm_message(result: CommandResult) -> str:
@@ -247,7 +209,7 @@ class LVMDriver:
                 return name
             self._create_lv(name, size_gb)
             self.activate_lv(snap_lv, is_snapshot=True)
-            self.copy_volume(self.local_path(snap_lv), self.local_path(name), snap_size * 1024)
+            self._copy_volume(self.local_path(snap_lv), self.local_path(name), snap_size * 1024)
         return name
 
     def create_cloned_volume(
@@ -271,7 +233,7 @@ class LVMDriver:
             try:
                 self._create_lv(name, size_gb)
                 self.activate_lv(temp, is_snapshot=True)
-                self.copy_volume(self.local_path(temp), self.local_path(name), src_size * 1024)
+                self._copy_volume(self.local_path(temp), self.local_path(name), src_size * 1024)
             finally:
                 self._delete_snapshot_lv(temp, src_size)
         return name
@@ -297,7 +259,7 @@ class LVMDriver:
                 )
             dest = self.local_path(name)
             cmd = ["qemu-img", "convert", "-O", "raw"]
-            if self._supports_odirect(image, dest, "oflag=direct"):
+            if check_for_odirect_support(self.runner, image, dest, "oflag=direct"):
                 cmd += ["-t", "none"]  # make sure data hits the device (LP #1363016)
             self._run([*cmd, "-f", fmt, image, dest])
         return {"format": fmt, "virtual_size": int(info["virtual-size"])}
@@ -584,7 +546,14 @@ class LVMDriver:
     def _delete_lv(self, name: str, size_gb: int, is_snapshot: bool) -> None:
         # Thin LVs are never wiped: their blocks go back to the pool and read as zeros.
         if self.config.volume_clear != "none" and self.lvm_type != "thin":
-            self._clear_volume(name, size_gb, is_snapshot)
+            clear_volume(
+                self.runner,
+                size_gb,
+                self.local_path(name) + ("-cow" if is_snapshot else ""),
+                volume_clear_size=self.config.volume_clear_size,
+                volume_clear_ionice=self.config.volume_clear_ionice,
+                blocksize=self.config.volume_dd_blocksize,
+            )
         try:
             self._run(["lvremove", "--config", LVREMOVE_CONFIG, "-f", f"{self.vg_name}/{name}"])
         except ProcessExecutionError as error:
@@ -597,55 +566,15 @@ class LVMDriver:
                 ["lvremove", "--config", LVREMOVE_RETRY_CONFIG, "-f", f"{self.vg_name}/{name}"]
             )
 
-    def _clear_volume(self, name: str, size_gb: int, is_snapshot: bool) -> None:
-        """volume_utils.clear_volume: dd from /dev/zero over the volume (a snapshot's -cow),
-        ``volume_clear_size`` MiB of it or all of it, synced."""
-        dev_path = self.local_path(name) + ("-cow" if is_snapshot else "")
-        size_mib = self.config.volume_clear_size or size_gb * 1024
-        LOG.info("Performing secure delete on volume: %s", dev_path)
-        self.copy_volume(
-            "/dev/zero", dev_path, size_mib, sync=True, ionice=self.config.volume_clear_ionice
+    def _copy_volume(self, src: str, dest: str, size_mib: int) -> None:
+        copy_volume(
+            self.runner,
+            src,
+            dest,
+            size_mib,
+            self.config.volume_dd_blocksize,
+            sparse=self.lvm_type == "thin",
         )
-
-    def copy_volume(
-        self, src: str, dest: str, size_mib: int, sync: bool = False, ionice: str | None = None
-    ) -> None:
-        """volume_utils.copy_volume with paths: probe O_DIRECT with ``dd count=0``, then
-        ``dd if=<src> of=<dest> count=<bytes> bs=<blocksize> iflag=count_bytes[,direct]
-        [oflag=direct] [conv=fdatasync,sparse]``."""
-        cmd = ["ionice", ionice] if ionice else []
-        cmd += [
-            "dd",
-            f"if={src}",
-            f"of={dest}",
-            f"count={size_mib * MiB}",
-            f"bs={self.config.volume_dd_blocksize}",
-        ]
-        odirect = self._supports_odirect(src, dest, "iflag=direct")
-        cmd.append("iflag=count_bytes,direct" if odirect else "iflag=count_bytes")
-        if self._supports_odirect(src, dest, "oflag=direct"):
-            cmd.append("oflag=direct")
-            odirect = True
-        conv = []
-        if sync and not odirect:
-            conv.append("fdatasync")
-        if self.lvm_type == "thin" and src != "/dev/zero":
-            conv.append("sparse")  # Cinder's sparse_copy_volume for thin
-        if conv:
-            cmd.append("conv=" + ",".join(conv))
-        started = time.monotonic()
-        self._run(cmd)
-        seconds = max(time.monotonic() - started, 1.0)  # Cinder's floor, too
-        LOG.info("Volume copy %.2f MB at %.2f MB/s", size_mib, size_mib / seconds)
-
-    def _supports_odirect(self, src: str, dest: str, flag: str) -> bool:
-        if src == "/dev/zero" and flag == "iflag=direct":
-            return False  # dd: failed to open '/dev/zero': Invalid argument
-        try:
-            self._run(["dd", "count=0", f"if={src}", f"of={dest}", flag])
-        except ProcessExecutionError:
-            return False
-        return True
 
     # ---------------------------------------------------------------------- plumbing
 

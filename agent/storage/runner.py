@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from agent.storage.allowlist import Allowlist, Invocation, Refused
 
@@ -65,6 +66,13 @@ class ProcessExecutionError(Exception):
             f"{self.description}\nCommand: {self.cmd}\nExit code: {self.exit_code}\n"
             f"Stdout: {self.stdout!r}\nStderr: {self.stderr!r}"
         )
+
+
+class Runner(Protocol):
+    """What the driver, brick and volume utilities need: run an argv, get its result, or a
+    :class:`ProcessExecutionError` on a non-zero exit."""
+
+    def run(self, argv: list[str]) -> CommandResult: ...
 
 
 class CommandNotAllowed(ProcessExecutionError):
@@ -216,4 +224,5 @@ __all__ = [
     "CommandResult",
     "ProcessExecutionError",
     "RealRunner",
+    "Runner",
 ]

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from agent.storage.allowlist import SPECS, Allowlist, CommandSpec
-from agent.storage.lvm import LVMConfig, LVMDriver, LVMDriverError
+from agent.storage.exception import LVMDriverError
+from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import (
     CommandNotAllowed,
     CommandResult,
