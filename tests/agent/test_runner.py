@@ -345,7 +345,7 @@ def test_the_real_runner_drives_real_lvm_the_way_the_simulation_does(tmp_path):
         assert ["env", "LC_ALL=C", "lvcreate", "-n", "volume-one", vg_name, "-L", "1g"] in [
             c["argv"] for c in commands
         ]
-        assert driver.get_volume("volume-one") is None
+        assert driver.vg.get_volume("volume-one") is None
     finally:
         subprocess.run(["vgremove", "-f", vg_name], capture_output=True, check=False)
         subprocess.run(["pvremove", "-f", loop], capture_output=True, check=False)
