@@ -4,7 +4,8 @@ from django.conf import settings
 
 from agent.models import BackendConfig
 from agent.storage.lvm import LVMConfig, LVMDriver
-from agent.storage.runner import RealRunner, SimulatedRunner
+from agent.storage.runner import RealRunner
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import SimulatedVolumeGroup
 from core.kernel.hosts import backend_parts
 from core.kernel.recorder import record_command

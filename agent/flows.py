@@ -13,7 +13,7 @@ from django.utils import timezone
 from taskflow.patterns import linear_flow
 
 from agent import faults
-from agent.storage.lvm import LVMDriverError
+from agent.storage.exception import LVMDriverError
 from core.cinder import exceptions, messages
 from core.cinder.models import Image, Snapshot, Volume
 from core.kernel import events, flows

@@ -1,11 +1,11 @@
 """Cinder's LVM driver, in small: the same steps and the same command lines, through a runner.
 
-It follows ``cinder/volume/drivers/lvm.py`` (LVMVolumeDriver 3.0.0) and the brick helper it drives
-(``cinder/brick/local_dev/lvm.py``) and ``volume_utils.copy_volume``/``clear_volume`` for dd: a
-thick volume is ``lvcreate -n volume-<id> <vg> -L <N>g``, a thin one ``lvcreate -T -V <N>g -n
-volume-<id> <vg>/<vg>-pool``, a thick clone goes through a temporary snapshot and dd, and a
-delete zeroes thick volumes first. Every command goes through the runner, so a caller can keep
-each line and its output; any failure surfaces as :class:`LVMDriverError` with LVM's own words.
+It follows ``cinder/volume/drivers/lvm.py`` (LVMVolumeDriver 3.0.0): a thick volume is
+``lvcreate -n volume-<id> <vg> -L <N>g``, a thin one ``lvcreate -T -V <N>g -n volume-<id>
+<vg>/<vg>-pool``, a thick clone goes through a temporary snapshot and dd, and a delete zeroes
+thick volumes first. The LVM commands are the brick's (:class:`agent.storage.brick.LVM`), the dd
+copies ``volume_utils``'. Every command goes through the runner, so a caller can keep each line
+and its output; any failure surfaces as :class:`LVMDriverError` with LVM's own words.
 """
 
 from __future__ import annotations
@@ -18,75 +18,34 @@ import math
 import os
 import re
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
-from agent.storage.runner import CommandResult, ProcessExecutionError
+from agent.storage.brick import LVM
+from agent.storage.exception import (
+    ImageUnacceptable,
+    LVMDriverError,
+    VolumeBackendAPIException,
+    VolumeDeviceNotFound,
+    VolumeGroupNotFound,
+    VolumeIsBusy,
+)
+from agent.storage.runner import CommandResult, ProcessExecutionError, Runner
+from agent.storage.volume_utils import (
+    check_for_odirect_support,
+    clear_volume,
+    copy_volume,
+    escape_snapshot,
+    volume_name,
+)
 
 LOG = logging.getLogger(__name__)
 
 VERSION = "3.0.0"
 MINIMUM_LVM_VERSION = (2, 2, 107)
-VOLUME_NAME_TEMPLATE = "volume-%s"
-SNAPSHOT_NAME_TEMPLATE = "snapshot-%s"
-# LP #1270192: lvremove can race udev; Cinder asks LVM to retry deactivation.
-LVREMOVE_CONFIG = "activation { retry_deactivation = 1} "
-LVREMOVE_RETRY_CONFIG = LVREMOVE_CONFIG + "devices { ignore_suspended_devices = 1}"
-MiB = 1024**2
 GiB = 1024**3
-
-
-class Runner(Protocol):
-    def run(self, argv: list[str]) -> CommandResult: ...
-
-
-def volume_name(volume_id: str) -> str:
-    """Cinder's ``volume_name_template``."""
-    return VOLUME_NAME_TEMPLATE % volume_id
-
-
-def snapshot_name(snapshot_id: str) -> str:
-    """Cinder's ``snapshot_name_template`` (the LV itself gets a leading ``_``)."""
-    return SNAPSHOT_NAME_TEMPLATE % snapshot_id
-
-
-def escape_snapshot(name: str) -> str:
-    """LVM reserves names starting with ``snapshot``, so Cinder prefixes them with ``_``."""
-    return "_" + name if name.startswith("snapshot") else name
-
-
-# ---------------------------------------------------------------------------------- errors
-
-
-class LVMDriverError(Exception):
-    """A driver operation failed; ``result`` is the command that failed, if one did."""
-
-    def __init__(self, message: str, result: CommandResult | None = None) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-class VolumeBackendAPIException(LVMDriverError):
-    pass
-
-
-class VolumeGroupNotFound(VolumeBackendAPIException):
-    pass
-
-
-class VolumeIsBusy(LVMDriverError):
-    pass
-
-
-class VolumeDeviceNotFound(LVMDriverError):
-    pass
-
-
-class ImageUnacceptable(LVMDriverError):
-    pass
 
 
 def lvm_message(result: CommandResult) -> str:
@@ -150,10 +109,14 @@ class LVMDriver:
         self.hostname = hostname or socket.gethostname()
         self.backend_name = config.volume_backend_name or "LVM"
         self.vg_name = config.volume_group
-        self.pool_name = f"{self.vg_name}-pool"
+        self.vg = LVM(
+            runner,
+            self.vg_name,
+            lvm_conf_file=config.lvm_conf_file,
+            suppress_fd_warnings=config.lvm_suppress_fd_warnings,
+        )
         self.initialized = False
         self._lvm_type: str | None = None if config.lvm_type == "auto" else config.lvm_type
-        self._version: tuple[int, int, int] | None = None
         self._stats: dict = {}
 
     # ------------------------------------------------------------------------- setup
@@ -164,7 +127,7 @@ class LVMDriver:
         if self._lvm_type is None:
             # As coded in Cinder: with auto, brick is built as thin whenever LVM supports it and
             # creates the pool if missing, so the driver then finds a pool and picks thin.
-            self._lvm_type = "thin" if self._lvm_version() >= (2, 2, 95) else "default"
+            self._lvm_type = "thin" if self.vg.get_lvm_version() >= (2, 2, 95) else "default"
         return self._lvm_type
 
     @property
@@ -175,49 +138,31 @@ class LVMDriver:
         """The volume group exists; for thin, the pool ``<vg>-pool`` exists (created at 95% of
         the free space if not) and is active."""
         with self._failures():
-            version = self._lvm_version()
+            version = self.vg.get_lvm_version()
             if version < MINIMUM_LVM_VERSION:
                 LOG.warning(
                     "LVM version %s is lower than the minimum supported version: %s",
                     version,
                     MINIMUM_LVM_VERSION,
                 )
-            if not self._vg_exists():
+            if not self.vg.vg_exists():
                 raise VolumeGroupNotFound(f"Volume Group {self.vg_name} does not exist")
             if self.lvm_type == "thin":
-                if self.get_volume(self.pool_name) is None:
+                pool = self.vg.pool_name
+                if self.vg.get_volume(pool) is None:
                     try:
-                        self.create_thin_pool()
+                        self.vg.create_thin_pool()
                     except ProcessExecutionError as error:
                         # Another agent may have won the race to create it.
-                        if self.get_volume(self.pool_name) is None:
+                        if self.vg.get_volume(pool) is None:
                             raise VolumeBackendAPIException(
                                 "Failed to create thin pool, error message was: "
                                 + lvm_message(error.result),
                                 error.result,
                             ) from error
-                self.activate_lv(self.pool_name)
-            self._lvm(
-                [
-                    "pvs",
-                    "--noheadings",
-                    "--unit=g",
-                    "-o",
-                    "vg_name,name,size,free",
-                    "--separator",
-                    "|",
-                    "--nosuffix",
-                    "--ignoreskippedcluster",
-                ]
-            )
+                self.vg.activate_lv(pool)
+            self.vg.list_physical_volumes()
         self.initialized = True
-
-    def create_thin_pool(self) -> str:
-        """``lvcreate -T -L <0.95 * vg free>g <vg>/<vg>-pool``; returns the size string."""
-        vg = self._vgs()  # the pool is not known yet, so only the group is asked about
-        size_str = "%sg" % (vg["free"] * 0.95)  # leave 5% for metadata, as Cinder does
-        self._lvm(["lvcreate", "-T", "-L", size_str, f"{self.vg_name}/{self.pool_name}"])
-        return size_str
 
     # ------------------------------------------------------------------ volumes (create)
 
@@ -225,7 +170,7 @@ class LVMDriver:
         """A new, empty logical volume; returns its name."""
         name = volume_name(volume_id)
         with self._failures():
-            self._create_lv(name, size_gb)
+            self.vg.create_volume(name, size_gb, self.lvm_type)
         return name
 
     def create_volume_from_snapshot(
@@ -238,16 +183,16 @@ class LVMDriver:
         with self._failures():
             snap_size = snapshot_size_gb or self._size_gb(snap_lv)
             if self.lvm_type == "thin":
-                self.create_lv_snapshot(name, snap_lv)
+                self.vg.create_lv_snapshot(name, snap_lv, self.lvm_type)
                 if size_gb > snap_size:
-                    self._extend(name, size_gb)
+                    self.vg.extend_volume(name, size_gb)
                 # Some LVM setups do not activate thin snapshot LVs by themselves.
-                self.activate_lv(snap_lv, is_snapshot=True)
-                self.activate_lv(name, is_snapshot=True, permanent=True)
+                self.vg.activate_lv(snap_lv, is_snapshot=True)
+                self.vg.activate_lv(name, is_snapshot=True, permanent=True)
                 return name
-            self._create_lv(name, size_gb)
-            self.activate_lv(snap_lv, is_snapshot=True)
-            self.copy_volume(self.local_path(snap_lv), self.local_path(name), snap_size * 1024)
+            self.vg.create_volume(name, size_gb, self.lvm_type)
+            self.vg.activate_lv(snap_lv, is_snapshot=True)
+            self._copy_volume(self.local_path(snap_lv), self.local_path(name), snap_size * 1024)
         return name
 
     def create_cloned_volume(
@@ -260,18 +205,18 @@ class LVMDriver:
         with self._failures():
             src_size = src_size_gb or self._size_gb(src)
             if self.lvm_type == "thin":
-                self.create_lv_snapshot(name, src)
+                self.vg.create_lv_snapshot(name, src, self.lvm_type)
                 if size_gb > src_size:
-                    self._extend(name, size_gb)
-                self.activate_lv(name, is_snapshot=True, permanent=True)
+                    self.vg.extend_volume(name, size_gb)
+                self.vg.activate_lv(name, is_snapshot=True, permanent=True)
                 return name
             LOG.info("Creating clone of volume: %s", src_volume_id)
             temp = f"clone-snap-{volume_id}"
-            self.create_lv_snapshot(temp, src)
+            self.vg.create_lv_snapshot(temp, src, self.lvm_type)
             try:
-                self._create_lv(name, size_gb)
-                self.activate_lv(temp, is_snapshot=True)
-                self.copy_volume(self.local_path(temp), self.local_path(name), src_size * 1024)
+                self.vg.create_volume(name, size_gb, self.lvm_type)
+                self.vg.activate_lv(temp, is_snapshot=True)
+                self._copy_volume(self.local_path(temp), self.local_path(name), src_size * 1024)
             finally:
                 self._delete_snapshot_lv(temp, src_size)
         return name
@@ -287,7 +232,7 @@ class LVMDriver:
         with self._failures():
             fmt = _inspect_format(Path(image))
             info_cmd = ["env", "LC_ALL=C", "qemu-img", "info", "-f", fmt, "--output=json", image]
-            info = json.loads(self._run(info_cmd).stdout)
+            info = json.loads(self.runner.run(info_cmd).stdout)
             volume_size = size_gb or self._size_gb(name)
             image_size = math.ceil(float(info["virtual-size"]) / GiB)
             if image_size > volume_size:
@@ -297,14 +242,10 @@ class LVMDriver:
                 )
             dest = self.local_path(name)
             cmd = ["qemu-img", "convert", "-O", "raw"]
-            if self._supports_odirect(image, dest, "oflag=direct"):
+            if check_for_odirect_support(self.runner, image, dest, "oflag=direct"):
                 cmd += ["-t", "none"]  # make sure data hits the device (LP #1363016)
-            self._run([*cmd, "-f", fmt, image, dest])
+            self.runner.run([*cmd, "-f", fmt, image, dest])
         return {"format": fmt, "virtual_size": int(info["virtual-size"])}
-
-    def extend_volume(self, volume_id: str, new_size_gb: int) -> None:
-        with self._failures():
-            self._extend(volume_name(volume_id), new_size_gb)
 
     # ------------------------------------------------------------------ volumes (delete)
 
@@ -313,10 +254,10 @@ class LVMDriver:
         is thick. Nothing to do if it is not there; refused while it has snapshots."""
         name = volume_name(volume_id)
         with self._failures():
-            lv = self.get_volume(name)
+            lv = self.vg.get_volume(name)
             if lv is None:
                 return
-            if self.lv_has_snapshot(name):
+            if self.vg.lv_has_snapshot(name):
                 raise VolumeIsBusy(f"deleting volume {name} that has snapshot")
             size = size_gb or math.ceil(float(lv["size"]))
             self._delete_lv(name, size, is_snapshot=False)
@@ -329,7 +270,7 @@ class LVMDriver:
         the snapshot LV's name."""
         lv = escape_snapshot(snapshot_name)
         with self._failures():
-            self.create_lv_snapshot(lv, volume_name(volume_id))
+            self.vg.create_lv_snapshot(lv, volume_name(volume_id), self.lvm_type)
         return lv
 
     def delete_snapshot(self, snapshot_name: str, volume_size_gb: int | None = None) -> None:
@@ -337,7 +278,7 @@ class LVMDriver:
             self._delete_snapshot_lv(escape_snapshot(snapshot_name), volume_size_gb)
 
     def _delete_snapshot_lv(self, lv: str, volume_size_gb: int | None) -> None:
-        ref = self.get_volume(lv)
+        ref = self.vg.get_volume(lv)
         if ref is None:
             LOG.warning("snapshot: %s not found, skipping delete operations", lv)
             return
@@ -375,7 +316,7 @@ class LVMDriver:
             "max_over_subscription_ratio": self.config.max_over_subscription_ratio,
             "thin_provisioning_support": thin,
             "thick_provisioning_support": not thin,
-            "total_volumes": len(self.get_volumes()),
+            "total_volumes": len(self.vg.get_volumes()),
             "filter_function": self.config.filter_function,
             "goodness_function": self.config.goodness_function,
             "multiattach": True,
@@ -395,311 +336,52 @@ class LVMDriver:
     def update_volume_group_info(self) -> dict:
         """``vgs`` for the group; for thin also ``lvs`` for the pool size, its Data% and the
         sum of the other LVs (the provisioned capacity). Sizes are GiB floats."""
-        info = self._vgs()
+        info = self.vg.vg_info()
         if self.lvm_type == "thin":
             provisioned = 0.0
-            for lv in self.get_volumes():
-                if lv["name"] == self.pool_name:
+            for lv in self.vg.get_volumes():
+                if lv["name"] == self.vg.pool_name:
                     info["thin_pool_size"] = float(lv["size"])
-                    info["thin_pool_free"] = self._thin_pool_free_space()
+                    info["thin_pool_free"] = self.vg.thin_pool_free_space()
                 else:
                     provisioned += float(lv["size"])
             info["provisioned"] = round(provisioned, 2)
         return info
 
-    def _vgs(self) -> dict:
-        out = self._lvm(
-            [
-                "vgs",
-                "--noheadings",
-                "--unit=g",
-                "-o",
-                "name,size,free,lv_count,uuid",
-                "--separator",
-                ":",
-                "--nosuffix",
-                self.vg_name,
-            ]
-        ).stdout
-        rows = [line.split(":") for line in out.split()]
-        if len(rows) != 1:
-            raise VolumeGroupNotFound(f"Unable to find Volume Group: {self.vg_name}")
-        name, size, free, lv_count, uuid = rows[0]
-        return {
-            "name": name,
-            "size": float(size),
-            "free": float(free),
-            "lv_count": int(lv_count),
-            "uuid": uuid,
-            "thin_pool_size": 0.0,
-            "thin_pool_free": 0.0,
-            "provisioned": 0.0,
-        }
-
-    def _thin_pool_free_space(self) -> float:
-        try:
-            out = self._lvm(
-                [
-                    "lvs",
-                    "--noheadings",
-                    "--unit=g",
-                    "-o",
-                    "size,data_percent",
-                    "--separator",
-                    ":",
-                    "--nosuffix",
-                    f"/dev/{self.vg_name}/{self.pool_name}",
-                ]
-            ).stdout
-        except ProcessExecutionError:
-            LOG.exception("Error querying thin pool about data_percent")
-            return 0.0
-        size, percent = (float(x) for x in out.strip().split(":"))
-        return round(size - size / 100 * percent, 2)
-
-    # ------------------------------------------------------------------ brick: queries
-
-    def get_volumes(self, lv_name: str | None = None) -> list[dict]:
-        """``lvs`` for the group (or one LV): dicts of vg, name, size (GiB text, as LVM says)."""
-        target = f"{self.vg_name}/{lv_name}" if lv_name else self.vg_name
-        try:
-            out = self._lvm(
-                [
-                    "lvs",
-                    "--noheadings",
-                    "--unit=g",
-                    "-o",
-                    "vg_name,name,size",
-                    "--nosuffix",
-                    "--readonly",
-                    target,
-                ]
-            ).stdout
-        except ProcessExecutionError as error:
-            if "not found" in error.stderr or "Failed to find" in error.stderr:
-                LOG.info(
-                    "Logical Volume not found when querying LVM info. (vg_name=%s, lv_name=%s",
-                    self.vg_name,
-                    lv_name,
-                )
-                return []
-            raise
-        words = out.split()
-        return [
-            {"vg": vg, "name": name, "size": size}
-            for vg, name, size in zip(words[0::3], words[1::3], words[2::3], strict=True)
-        ]
-
-    def get_volume(self, name: str) -> dict | None:
-        return next((lv for lv in self.get_volumes(name) if lv["name"] == name), None)
-
-    def lv_has_snapshot(self, name: str) -> bool:
-        attr = self._lv_attr(name, readonly=True)
-        return bool(attr) and attr[0] in "oO"
-
-    def _lv_attr(self, name: str, readonly: bool = False) -> str:
-        cmd = ["lvdisplay", "--noheading", "-C", "-o", "Attr"]
-        cmd += ["--readonly"] if readonly else []
-        return self._lvm([*cmd, f"{self.vg_name}/{name}"]).stdout.strip()
+    # ---------------------------------------------------------------- paths and copies
 
     def local_path(self, lv_name: str) -> str:
         """The device-mapper path Cinder reads and writes: every '-' in the names doubled."""
         vg = self.vg_name.replace("-", "--")
         return f"/dev/mapper/{vg}-{escape_snapshot(lv_name).replace('-', '--')}"
 
-    def export_path(self, lv_name: str) -> str:
-        return f"/dev/{self.vg_name}/{lv_name}"
-
-    # ------------------------------------------------------------------ brick: changes
-
-    def _create_lv(self, name: str, size_gb: int) -> None:
-        if self.lvm_type == "thin":
-            cmd = [
-                "lvcreate",
-                "-T",
-                "-V",
-                f"{size_gb}g",
-                "-n",
-                name,
-                f"{self.vg_name}/{self.pool_name}",
-            ]
-        else:
-            cmd = ["lvcreate", "-n", name, self.vg_name, "-L", f"{size_gb}g"]
-        try:
-            self._lvm(cmd)
-        except ProcessExecutionError as error:
-            LOG.error(
-                "Error creating Volume\nCmd     :%s\nStdOut  :%s\nStdErr  :%s",
-                error.cmd,
-                error.stdout,
-                error.stderr,
-            )
-            with contextlib.suppress(ProcessExecutionError):  # brick logs the VG's state too
-                state = self._lvm(
-                    [
-                        "vgs",
-                        "--noheadings",
-                        "--unit=g",
-                        "-o",
-                        "name,size,free,lv_count,uuid",
-                        "--separator",
-                        ":",
-                        "--nosuffix",
-                    ]
-                ).stdout
-                LOG.error("Current state: %s", state.strip())
-            raise
-
-    def create_lv_snapshot(self, name: str, source: str) -> None:
-        """A snapshot of ``source``: thin for thin; thick with ``-L`` set to the size ``lvs``
-        reports for the source (e.g. ``-L 1.00g``), exactly as brick passes it."""
-        ref = self.get_volume(source)
-        if ref is None:
-            raise VolumeDeviceNotFound(f"Volume device not found at {source}.")
-        cmd = ["lvcreate", "--name", name, "--snapshot", f"{self.vg_name}/{source}"]
-        if self.lvm_type != "thin":
-            cmd += ["-L", f"{ref['size']}g"]
-        self._lvm(cmd)
-
-    def _extend(self, name: str, size_gb: int) -> None:
-        # An origin with (thick) snapshots is deactivated around the resize, as brick does.
-        has_snapshot = self.lv_has_snapshot(name)
-        if has_snapshot:
-            self.deactivate_lv(name)
-        self._lvm(["lvextend", "-L", f"{size_gb}g", f"{self.vg_name}/{name}"])
-        if has_snapshot:
-            self.activate_lv(name)
-
-    def activate_lv(self, name: str, is_snapshot: bool = False, permanent: bool = False) -> None:
-        """``lvchange -a y --yes -K`` (or ``-k n`` to make it permanent, for thin clones)."""
-        if is_snapshot and self._lvm_version() < (2, 2, 91):
-            return  # snapshot activation unsupported: assume active
-        cmd = ["lvchange", "-a", "y", "--yes"]
-        if self._lvm_version() >= (2, 2, 99):
-            cmd += ["-k", "n"] if permanent else ["-K"]
-        self._run([*cmd, f"{self.vg_name}/{escape_snapshot(name)}"])
-
-    def deactivate_lv(self, name: str) -> None:
-        self._run(["lvchange", "-a", "n", f"{self.vg_name}/{escape_snapshot(name)}"])
-        for delay in (0.1, 0.2, 0.4, 0.8, 1.6):  # wait until it is really down
-            attr = self._lv_attr(name)
-            if len(attr) < 5 or attr[4] != "a":
-                return
-            time.sleep(delay)
-        raise LVMDriverError(f"Volume {name} was not deactivated")
-
     def _delete_lv(self, name: str, size_gb: int, is_snapshot: bool) -> None:
         # Thin LVs are never wiped: their blocks go back to the pool and read as zeros.
         if self.config.volume_clear != "none" and self.lvm_type != "thin":
-            self._clear_volume(name, size_gb, is_snapshot)
-        try:
-            self._run(["lvremove", "--config", LVREMOVE_CONFIG, "-f", f"{self.vg_name}/{name}"])
-        except ProcessExecutionError as error:
-            LOG.debug(
-                "Error reported running lvremove: CMD: %s, RESPONSE: %s", error.cmd, error.stderr
+            clear_volume(
+                self.runner,
+                size_gb,
+                self.local_path(name) + ("-cow" if is_snapshot else ""),
+                volume_clear_size=self.config.volume_clear_size,
+                volume_clear_ionice=self.config.volume_clear_ionice,
+                blocksize=self.config.volume_dd_blocksize,
             )
-            # Cinder runs `udevadm settle` here (privsep); a failed lvremove can leave devices
-            # suspended, so the retry skips them.
-            self._run(
-                ["lvremove", "--config", LVREMOVE_RETRY_CONFIG, "-f", f"{self.vg_name}/{name}"]
-            )
+        self.vg.delete(name)
 
-    def _clear_volume(self, name: str, size_gb: int, is_snapshot: bool) -> None:
-        """volume_utils.clear_volume: dd from /dev/zero over the volume (a snapshot's -cow),
-        ``volume_clear_size`` MiB of it or all of it, synced."""
-        dev_path = self.local_path(name) + ("-cow" if is_snapshot else "")
-        size_mib = self.config.volume_clear_size or size_gb * 1024
-        LOG.info("Performing secure delete on volume: %s", dev_path)
-        self.copy_volume(
-            "/dev/zero", dev_path, size_mib, sync=True, ionice=self.config.volume_clear_ionice
+    def _copy_volume(self, src: str, dest: str, size_mib: int) -> None:
+        copy_volume(
+            self.runner,
+            src,
+            dest,
+            size_mib,
+            self.config.volume_dd_blocksize,
+            sparse=self.lvm_type == "thin",
         )
-
-    def copy_volume(
-        self, src: str, dest: str, size_mib: int, sync: bool = False, ionice: str | None = None
-    ) -> None:
-        """volume_utils.copy_volume with paths: probe O_DIRECT with ``dd count=0``, then
-        ``dd if=<src> of=<dest> count=<bytes> bs=<blocksize> iflag=count_bytes[,direct]
-        [oflag=direct] [conv=fdatasync,sparse]``."""
-        cmd = ["ionice", ionice] if ionice else []
-        cmd += [
-            "dd",
-            f"if={src}",
-            f"of={dest}",
-            f"count={size_mib * MiB}",
-            f"bs={self.config.volume_dd_blocksize}",
-        ]
-        odirect = self._supports_odirect(src, dest, "iflag=direct")
-        cmd.append("iflag=count_bytes,direct" if odirect else "iflag=count_bytes")
-        if self._supports_odirect(src, dest, "oflag=direct"):
-            cmd.append("oflag=direct")
-            odirect = True
-        conv = []
-        if sync and not odirect:
-            conv.append("fdatasync")
-        if self.lvm_type == "thin" and src != "/dev/zero":
-            conv.append("sparse")  # Cinder's sparse_copy_volume for thin
-        if conv:
-            cmd.append("conv=" + ",".join(conv))
-        started = time.monotonic()
-        self._run(cmd)
-        seconds = max(time.monotonic() - started, 1.0)  # Cinder's floor, too
-        LOG.info("Volume copy %.2f MB at %.2f MB/s", size_mib, size_mib / seconds)
-
-    def _supports_odirect(self, src: str, dest: str, flag: str) -> bool:
-        if src == "/dev/zero" and flag == "iflag=direct":
-            return False  # dd: failed to open '/dev/zero': Invalid argument
-        try:
-            self._run(["dd", "count=0", f"if={src}", f"of={dest}", flag])
-        except ProcessExecutionError:
-            return False
-        return True
 
     # ---------------------------------------------------------------------- plumbing
 
-    def _lvm_prefix(self) -> list[str]:
-        prefix = ["env", "LC_ALL=C"]
-        conf = self.config.lvm_conf_file
-        if conf and os.path.isfile(conf):
-            prefix.append("LVM_SYSTEM_DIR=" + os.path.dirname(conf))
-        if self.config.lvm_suppress_fd_warnings:
-            prefix.append("LVM_SUPPRESS_FD_WARNINGS=1")
-        return prefix
-
-    def _lvm(self, args: list[str]) -> CommandResult:
-        """An LVM (or qemu-img info) command under ``env LC_ALL=C``; exit 139 (an LVM segfault,
-        LP #1901783) is retried, as brick's _run_lvm_command does."""
-        argv = self._lvm_prefix() + args
-        for delay in (0.5, 0.25, 0.125):
-            try:
-                return self.runner.run(argv)
-            except ProcessExecutionError as error:
-                if error.exit_code != 139:
-                    raise
-                time.sleep(delay)
-        return self.runner.run(argv)
-
-    def _run(self, argv: list[str]) -> CommandResult:
-        return self.runner.run(argv)
-
-    def _lvm_version(self) -> tuple[int, int, int]:
-        if self._version is None:
-            out = self._lvm(["lvm", "version"]).stdout
-            match = re.search(r"LVM version:\s+(\d+)\.(\d+)\.(\d+)", out)
-            if match is None:
-                raise LVMDriverError("LVM version not detected in output")
-            major, minor, patch = (int(part) for part in match.groups())
-            self._version = (major, minor, patch)
-        return self._version
-
-    def _vg_exists(self) -> bool:
-        try:
-            out = self._lvm(["vgs", "--noheadings", "-o", "name", self.vg_name]).stdout
-        except ProcessExecutionError:
-            return False
-        return self.vg_name in out.split()
-
     def _size_gb(self, lv_name: str) -> int:
-        ref = self.get_volume(lv_name)
+        ref = self.vg.get_volume(lv_name)
         if ref is None:
             raise VolumeDeviceNotFound(f"Volume device not found at {lv_name}.")
         return math.ceil(float(ref["size"]))

@@ -17,7 +17,6 @@ Methods that stand for an LVM command return a :class:`Reply` worded and numbere
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import math
@@ -26,18 +25,17 @@ import random
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
+
+from agent.storage.datacopy import copy_range
+from agent.storage.lvm_reply import EINVALID_CMD_LINE, Reply, display_size
 
 KiB = 1024
 MiB = 1024**2
 GiB = 1024**3
 SECTOR = 512
-
-# lvm2 tools/errors.h
-ECMD_FAILED = 5
-EINVALID_CMD_LINE = 3
 
 LvType = Literal["thick", "thin", "snapshot", "thin-pool"]
 
@@ -61,42 +59,6 @@ _RESERVED_PARTS = (
 _THIN_POOL_NOTE = (
     "Thin pool volume with chunk size 64.00 KiB can address at most <15.88 TiB of data."
 )
-_COPY_CHUNK = 4 * MiB
-
-
-def display_size(size_bytes: float) -> str:
-    """LVM's human size: two decimals and the largest binary unit that fits ("208.00 MiB")."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    value = float(size_bytes)
-    unit = 0
-    while unit < len(units) - 1 and value >= 1024:
-        value /= 1024
-        unit += 1
-    return f"{value:.2f} {units[unit]}"
-
-
-@dataclass
-class Reply:
-    """What one LVM command printed and how it exited. LVM indents every message by two spaces."""
-
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    exit_code: int = 0
-
-    def say(self, message: str) -> None:
-        self.stdout.append(f"  {message}")
-
-    def warn(self, message: str) -> None:
-        self.stderr.append(f"  {message}")
-
-    def fail(self, message: str, exit_code: int = ECMD_FAILED) -> Reply:
-        self.warn(message)
-        self.exit_code = exit_code
-        return self
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
 
 
 @dataclass
@@ -605,72 +567,3 @@ class SimulatedVolumeGroup:
         path = self.lv_path(name)
         with open(path, "wb") as f:  # a leftover file from a crash must not leak its bytes
             f.truncate(size_bytes)
-
-
-# ----------------------------------------------------------------------------- data copy
-
-
-def _segments(fd: int, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
-    """(start, end, has_data) runs of a file between start and end, from SEEK_DATA/SEEK_HOLE."""
-    pos = start
-    while pos < end:
-        try:
-            data = os.lseek(fd, pos, os.SEEK_DATA)
-        except OSError as error:
-            if error.errno == errno.ENXIO:  # only a hole from here to EOF
-                data = end
-            else:  # no SEEK_DATA on this filesystem: treat it all as data
-                yield pos, end, True
-                return
-        data = min(data, end)
-        if data > pos:
-            yield pos, data, False
-        if data >= end:
-            return
-        hole = min(os.lseek(fd, data, os.SEEK_HOLE), end)
-        yield data, hole, True
-        pos = hole
-
-
-def copy_range(src: Path | None, dst: Path, length: int, *, sparse: bool = False) -> None:
-    """Copy the first ``length`` bytes of ``src`` (None: /dev/zero) over the start of ``dst``.
-
-    A hole in the source reads as zeros, so writing zeros over the destination is only needed
-    where the destination holds data; elsewhere it already reads zero. That keeps a wipe's
-    outcome exact (every byte reads 0 afterwards) without turning sparse files solid. ``sparse``
-    is dd's ``conv=sparse``: leave the destination alone where the source is all zeros.
-    """
-    with contextlib.ExitStack() as files:
-        out_fd = files.enter_context(open(dst, "r+b")).fileno()
-        if src is None:
-            in_fd = None
-            runs = [(0, length, False)]
-        else:
-            in_fd = files.enter_context(open(src, "rb")).fileno()
-            runs = list(_segments(in_fd, 0, length))
-        for start, end, has_data in runs:
-            if has_data and in_fd is not None:
-                _copy_data(in_fd, out_fd, start, end)
-            elif not sparse:
-                for zstart, zend, dst_has_data in list(_segments(out_fd, start, end)):
-                    if dst_has_data:
-                        _write_zeros(out_fd, zstart, zend)
-
-
-def _copy_data(in_fd: int, out_fd: int, start: int, end: int) -> None:
-    pos = start
-    while pos < end:
-        chunk = os.pread(in_fd, min(_COPY_CHUNK, end - pos), pos)
-        if not chunk:
-            return
-        os.pwrite(out_fd, chunk, pos)
-        pos += len(chunk)
-
-
-def _write_zeros(fd: int, start: int, end: int) -> None:
-    zeros = bytes(_COPY_CHUNK)
-    pos = start
-    while pos < end:
-        n = min(_COPY_CHUNK, end - pos)
-        os.pwrite(fd, zeros[:n], pos)
-        pos += n

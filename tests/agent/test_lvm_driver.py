@@ -4,15 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.storage.lvm import (
+from agent.storage.exception import (
     ImageUnacceptable,
-    LVMConfig,
-    LVMDriver,
     LVMDriverError,
     VolumeGroupNotFound,
     VolumeIsBusy,
 )
-from agent.storage.runner import SimulatedRunner
+from agent.storage.lvm import LVMConfig, LVMDriver
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import GiB, MiB, SimulatedVolumeGroup
 
 VG = "cinder-volumes"

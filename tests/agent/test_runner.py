@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from agent.storage.lvm import LVMConfig, LVMDriver, LVMDriverError
+from agent.storage.allowlist import SPECS, Allowlist, CommandSpec
+from agent.storage.exception import LVMDriverError
+from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import (
     CommandNotAllowed,
     CommandResult,
     ProcessExecutionError,
     RealRunner,
-    SimulatedRunner,
 )
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import MiB, SimulatedVolumeGroup
 
 VG = "cinder-volumes"
@@ -201,6 +203,20 @@ def test_the_simulated_runner_says_what_lvm_version_says(vg):
     assert out.splitlines()[0] == "  LVM version:     2.03.16(2) (2022-05-18)"
 
 
+def test_the_simulated_runner_plays_every_command_the_allowlist_lets_through(vg):
+    assert set(SimulatedRunner(vg).commands) == set(SPECS)
+
+
+def test_an_allowed_command_the_simulation_does_not_play_is_not_found(vg):
+    runner = SimulatedRunner(vg, allowlist=Allowlist({"lvscan": CommandSpec("env")}))
+
+    with pytest.raises(ProcessExecutionError) as failure:
+        runner.run(["env", "LC_ALL=C", "lvscan"])
+
+    assert failure.value.exit_code == 127
+    assert failure.value.stderr == "lvscan: command not found\n"
+
+
 def test_simulated_dd_reports_like_gnu_dd_and_stops_at_the_end_of_the_device(vg):
     runner = SimulatedRunner(vg)
     runner.run(["env", "LC_ALL=C", "lvcreate", "-n", "volume-a", VG, "-L", "4m"])
@@ -329,7 +345,7 @@ def test_the_real_runner_drives_real_lvm_the_way_the_simulation_does(tmp_path):
         assert ["env", "LC_ALL=C", "lvcreate", "-n", "volume-one", vg_name, "-L", "1g"] in [
             c["argv"] for c in commands
         ]
-        assert driver.get_volume("volume-one") is None
+        assert driver.vg.get_volume("volume-one") is None
     finally:
         subprocess.run(["vgremove", "-f", vg_name], capture_output=True, check=False)
         subprocess.run(["pvremove", "-f", loop], capture_output=True, check=False)

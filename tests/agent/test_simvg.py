@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.storage.runner import ProcessExecutionError, SimulatedRunner
+from agent.storage.runner import ProcessExecutionError
+from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import GiB, MiB, SimulatedVolumeGroup
 
 VG = "cinder-volumes"
