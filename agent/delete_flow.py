@@ -17,6 +17,7 @@ from agent import faults
 from core.cinder import messages, quota
 from core.cinder.models import Snapshot, Volume
 from core.kernel import events, flows
+from core.kernel.recorder import failure_class_names
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_delete_manager"
@@ -75,18 +76,12 @@ class DeleteVolumeOnBackendTask(DeleteTask):
     def revert(self, volume_id, result, flow_failures=None, **kwargs):
         if not isinstance(result, Failure):
             return
-        busy = "VolumeIsBusy" in (result.exception_str or "") or any(
-            name == "VolumeIsBusy" for name in _type_names(result)
-        )
+        busy = "VolumeIsBusy" in failure_class_names(result)
         status = "available" if busy else "error_deleting"
         Volume.objects.filter(id=volume_id, status__in=DELETING).update(
             status=status, updated_at=timezone.now()
         )
         LOG.error("Delete of volume %s failed; now %s", volume_id, status)
-
-
-def _type_names(failure: Failure) -> list[str]:
-    return list(failure.to_dict().get("exc_type_names") or [])
 
 
 class DeleteVolumeEntryTask(DeleteTask):

@@ -17,7 +17,7 @@ from agent.storage.exception import LVMDriverError
 from core.cinder import exceptions, messages
 from core.cinder.models import Image, Snapshot, Volume
 from core.kernel import events, flows
-from core.kernel.recorder import failure_type_names
+from core.kernel.recorder import failure_class_names
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -94,13 +94,7 @@ class OnFailureRescheduleTask(CinderTask):
         retry = filter_properties.get("retry")
         if not (self.allow_reschedule and request_spec and retry):
             return self._error_out(volume_id, "rescheduling is disabled")
-        # taskflow names exception classes fully qualified ("agent.storage.lvm.ImageTooBig");
-        # Cinder's list is of class names, so compare the last part.
-        names = {
-            name.rpartition(".")[2]
-            for f in flow_failures.values()
-            for name in failure_type_names(f)
-        }
+        names = set().union(*(failure_class_names(f) for f in flow_failures.values()))
         if names & NO_RESCHEDULE:
             return self._error_out(volume_id, f"{sorted(names & NO_RESCHEDULE)} is not retried")
         first = next(iter(flow_failures.values()))

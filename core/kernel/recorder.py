@@ -58,6 +58,12 @@ def failure_type_names(failure: Failure) -> list[str]:
     return list(failure.to_dict().get("exc_type_names") or ["Exception"])
 
 
+def failure_class_names(failure: Failure) -> set[str]:
+    """The same, without modules: taskflow says ``agent.storage.exception.VolumeIsBusy``,
+    Cinder's rules name ``VolumeIsBusy``."""
+    return {name.rpartition(".")[2] for name in failure_type_names(failure)}
+
+
 def failure_message(failure: Failure) -> str:
     return f"{failure_type_names(failure)[0]}: {failure.exception_str}"
 

@@ -16,6 +16,7 @@ from tests.integration.agent_support import (
     create,
     observers_dir,
     read_at,
+    volume_group,
     wait_available,
     wait_gone,
     write_at,
@@ -172,4 +173,31 @@ def test_a_snapshot_is_deleted_and_its_quota_given_back(world, cloud):
     usage = quota.usage_summary(world.project.pk)
     assert usage["snapshots"]["in_use"] == 0 and usage["gigabytes"]["in_use"] == 1
     api.delete(context(world), volume.id)  # no snapshots left: allowed without cascade
+    wait_gone(volume.id)
+
+
+def test_a_volume_lvm_still_holds_a_snapshot_of_goes_back_to_available(world, cloud):
+    """Cinder's VolumeIsBusy: the driver refuses, the delete reverts, the volume stays usable.
+
+    (A thick volume: LVM marks a thick origin ``o``; thin snapshots do not hold their origin.)
+    """
+    volume = wait_available(create(world, size=1, volume_type="gold", availability_zone="az2").id)
+    group = volume_group(volume.host)
+    assert group.create_snapshot("_snapshot-left-behind", volume.name, MiB * 64).ok
+    try:
+        api.delete(context(world), volume.id)
+        run = wait_until(
+            lambda: FlowRun.objects.filter(
+                volume_id=volume.id, flow="delete", state="reverted"
+            ).first(),
+            timeout=60,
+            what="the refused delete to revert",
+        )
+
+        assert "VolumeIsBusy" in run.failure
+        assert Volume.objects.get(id=volume.id).status == "available"
+        assert quota.usage_summary(world.project.pk)["volumes"]["in_use"] == 1
+    finally:
+        group.remove_lv("_snapshot-left-behind")
+    api.delete(context(world), volume.id)
     wait_gone(volume.id)
