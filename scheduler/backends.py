@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.models import Service
+from scheduler.capacity import INFINITE_UNKNOWN
 from scheduler.decision import PoolState
-from scheduler.filters import INFINITE_UNKNOWN
 from scheduler.models import Pool
 
 MAX_REASON = 255

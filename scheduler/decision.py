@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.filters import (
+from scheduler.capacity import (
     DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
     INFINITE_UNKNOWN,
     Capacity,
@@ -56,7 +56,7 @@ class PoolState:
     capabilities: dict[str, Any]
 
     def __post_init__(self) -> None:
-        # The capacity memo (see filters.cached_capacity). Set here, not as a
+        # The capacity memo (see capacity.cached_capacity). Set here, not as a
         # dataclass field, so it stays out of repr, equality and asdict(), and
         # every instance shares one attribute layout (cheap to update later).
         self._capacity: tuple[Any, ...] | None = None

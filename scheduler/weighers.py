@@ -13,13 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from scheduler import evaluator
-from scheduler.filters import (
-    DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
-    FunctionScope,
-    cached_capacity,
-    protocol_choices,
-    wants_thin,
-)
+from scheduler.capacity import DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO, cached_capacity, wants_thin
+from scheduler.filters import FunctionScope, protocol_choices
 
 if TYPE_CHECKING:
     from scheduler.decision import Options, PoolState, Request
