@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from portal.models import Service
 from scheduler.capacity import INFINITE_UNKNOWN
-from scheduler.decision import PoolState
 from scheduler.models import Pool
+from scheduler.state import PoolState
 
 MAX_REASON = 255
 

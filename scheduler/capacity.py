@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from scheduler.decision import PoolState
+    from scheduler.state import PoolState
 
 #: cinder.conf ``max_over_subscription_ratio`` (a StrOpt: a number or "auto").
 DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO = "20.0"

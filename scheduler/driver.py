@@ -6,8 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from scheduler import host_manager, trace
-from scheduler.decision import Options, Request, decide
+from scheduler.decision import decide
 from scheduler.models import DecisionTrace
+from scheduler.state import Options, Request
 from volumes.exceptions import NoValidBackend
 from volumes.models import Volume
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from math import inf
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from scheduler import evaluator, extra_specs_ops
 from scheduler.capacity import (
@@ -26,9 +26,7 @@ from scheduler.capacity import (
     pool_capacity,
     wants_thin,
 )
-
-if TYPE_CHECKING:
-    from scheduler.decision import Options, PoolState, Request
+from scheduler.state import Options, PoolState, Request
 
 #: Protocols Cinder expands to all their spellings before matching.
 PROTOCOL_VARIANTS: dict[str, list[str]] = {

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scheduler.decision import DEFAULT_AVAILABILITY_ZONE, PoolState
+from scheduler.state import DEFAULT_AVAILABILITY_ZONE, PoolState
 
 
 class FleetError(ValueError):

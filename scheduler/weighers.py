@@ -10,14 +10,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from scheduler import evaluator
 from scheduler.capacity import DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO, cached_capacity, wants_thin
 from scheduler.filters import FunctionScope, protocol_choices
-
-if TYPE_CHECKING:
-    from scheduler.decision import Options, PoolState, Request
+from scheduler.state import Options, PoolState, Request
 
 #: CapacityWeigher's stand-in for an infinite weight: max finite + spread × 100,
 #: or + 10000 when every finite weight is equal.

@@ -6,15 +6,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.decision import (
-    Decision,
-    Options,
-    PoolState,
-    Request,
-    consume_from_volume,
-    decide,
-    load_fleet,
-)
+from scheduler.decision import Decision, consume_from_volume, decide, load_fleet
+from scheduler.state import Options, PoolState, Request
 
 # A small named world: three LVM backends in two zones, as get_pools?detail=True shows them.
 FLEET_JSON: dict[str, Any] = {

@@ -3,7 +3,8 @@
 import json
 
 from scheduler import trace
-from scheduler.decision import Request, decide, load_fleet
+from scheduler.decision import decide, load_fleet
+from scheduler.state import Request
 from tests.scheduler_integration.support import fleet_file, lvm_caps
 
 
