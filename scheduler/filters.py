@@ -19,11 +19,9 @@ from typing import Any, ClassVar
 from scheduler import evaluator, extra_specs_ops
 from scheduler.capacity import (
     DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
-    _has_room,
-    cached_capacity,
-    explain_virtual_free,
+    Capacity,
+    capacities,
     fmt,
-    pool_capacity,
     wants_thin,
 )
 from scheduler.state import Options, PoolState, Request
@@ -222,47 +220,41 @@ class CapacityFilter(BackendFilter):
         size = self.size
         if size == 0:
             return PASS
-        figures = cached_capacity(pool, self.thin, self.global_mosr)
-        if _has_room(figures, size):
+        capacity = pool.capacity(self.thin, self.global_mosr)
+        if capacity.has_room(size):
             return PASS
-        return self._verdict(figures, size)
+        return self._verdict(capacity, size)
 
     def filter_all(
         self, pools: list[PoolState], req: Request
     ) -> tuple[list[PoolState], list[str], dict[str, str]]:
-        # backend_passes with the cache lookup and _has_room inlined: per-pool
-        # calls are most of the cost at 10,000 pools.
+        # backend_passes with Capacity.has_room inlined (a call per pool costs
+        # as much as the test); test_properties checks the two agree.
         self._ready(req)
-        size, thin, mosr_option = self.size, self.thin, self.global_mosr
+        size = self.size
         if size == 0:
             return list(pools), [pool.name for pool in pools], {}
         kept: list[PoolState] = []
         names: list[str] = []
         failed: dict[str, str] = {}
-        for pool in pools:
-            caps = pool.capabilities
-            memo = pool._capacity
-            if memo is not None and memo[0] is caps and memo[1] is thin and memo[2] == mosr_option:
-                figures = memo[3]
-            else:  # cached_capacity(), inlined
-                figures = pool_capacity(caps, thin, mosr_option)
-                pool._capacity = (caps, thin, mosr_option, figures)
-            if figures[0] == "ok":
-                if figures[1]:
-                    mosr, total_available = figures[7], figures[8]
+        found = capacities(pools, self.thin, self.global_mosr)
+        for pool, capacity in zip(pools, found, strict=True):
+            if capacity.state == "ok":
+                if capacity.thin:
+                    mosr, total_available = capacity.mosr, capacity.total_available
                     room = (
                         mosr >= 1
                         and total_available
-                        and (figures[4] + size) / total_available <= mosr
-                        and figures[9] >= size
+                        and (capacity.provisioned + size) / total_available <= mosr
+                        and capacity.virtual_free >= size
                     )
                 else:
-                    room = figures[9] >= size
+                    room = capacity.virtual_free >= size
                 if room:
                     kept.append(pool)
                     names.append(pool.name)
                     continue
-            verdict = self._verdict(figures, size)
+            verdict = self._verdict(capacity, size)
             if verdict.passed:
                 kept.append(pool)
                 names.append(pool.name)
@@ -270,17 +262,15 @@ class CapacityFilter(BackendFilter):
                 failed[pool.name] = verdict.reason
         return kept, names, failed
 
-    def _verdict(self, figures: tuple[Any, ...], size: int) -> Verdict:
+    def _verdict(self, capacity: Capacity, size: int) -> Verdict:
         """The slow path: unusual states, and failures with their reasons."""
-        state, thin, total, _, provisioned, reserved_pct, _, mosr, total_available, _, problem = (
-            figures
-        )
+        state, total, reserved_pct = capacity.state, capacity.total, capacity.reserved_percentage
         if state == "free_unbounded":
             return PASS
         if state == "total_unbounded" and _unreserved(reserved_pct):
             return PASS
         if not self.trace:
-            return FAIL if not _has_room(figures, size) else PASS
+            return FAIL if not capacity.has_room(size) else PASS
         if state == "total_unbounded":
             return Verdict(
                 False,
@@ -291,9 +281,10 @@ class CapacityFilter(BackendFilter):
         if state == "no_total":
             return Verdict(False, f"total capacity is {fmt(total)} GiB")
         if state == "invalid":
-            return Verdict(False, f"capacity report unusable: {problem}")
-        if _has_room(figures, size):
+            return Verdict(False, f"capacity report unusable: {capacity.problem}")
+        if capacity.has_room(size):
             return PASS
+        thin, mosr, provisioned = capacity.thin, capacity.mosr, capacity.provisioned
         if thin:
             if mosr < 1:
                 return Verdict(
@@ -303,6 +294,7 @@ class CapacityFilter(BackendFilter):
             # Cinder divides by a total that already includes the ratio and then
             # compares with the ratio again, so this check rarely binds; the
             # virtual-free test is the real one.
+            total_available = capacity.total_available
             ratio = (provisioned + size) / total_available if total_available else inf
             if ratio > mosr:
                 return Verdict(
@@ -312,9 +304,7 @@ class CapacityFilter(BackendFilter):
                     f" provisioned + {size}) / {fmt(total_available)} GiB)",
                 )
         kind = "thin" if thin else "thick"
-        return Verdict(
-            False, f"needs {size} GiB; virtual free {explain_virtual_free(figures)} ({kind})"
-        )
+        return Verdict(False, f"needs {size} GiB; virtual free {capacity.explain()} ({kind})")
 
 
 class CapabilitiesFilter(BackendFilter):

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.capacity import DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO, Capacity, cached_capacity
+from scheduler.capacity import DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO, Capacity, capacities
 
 DEFAULT_FILTERS = ("AvailabilityZoneFilter", "CapacityFilter", "CapabilitiesFilter")
 DEFAULT_WEIGHERS = ("CapacityWeigher",)
@@ -36,10 +36,14 @@ class PoolState:
     capabilities: dict[str, Any]
 
     def __post_init__(self) -> None:
-        # The capacity memo (see capacity.cached_capacity). Set here, not as a
-        # dataclass field, so it stays out of repr, equality and asdict(), and
-        # every instance shares one attribute layout (cheap to update later).
-        self._capacity: tuple[Any, ...] | None = None
+        # The capacity memo and what it was computed from (see
+        # capacity.capacities). Set here, not as dataclass fields, so they stay
+        # out of repr, equality and asdict(), and every instance shares one
+        # attribute layout (cheap to update later).
+        self._capacity: Capacity | None = None
+        self._capacity_report: dict[str, Any] | None = None
+        self._capacity_thin: bool | None = None
+        self._capacity_mosr: str | None = None
 
     def capacity(
         self,
@@ -47,7 +51,8 @@ class PoolState:
         global_mosr: str = DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
     ) -> Capacity:
         """Capacity figures as the CapacityFilter sees them for a thin or thick request."""
-        return Capacity._make(cached_capacity(self, thin, global_mosr))
+        (figures,) = capacities((self,), thin, global_mosr)
+        return figures
 
 
 @dataclass
