@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scheduler.decision import Options, PoolState, Request, decide  # noqa: E402
+from scheduler.decision import decide  # noqa: E402
+from scheduler.state import Options, PoolState, Request  # noqa: E402
 
 ZONES = ("az1", "az2", "az3")
 TIERS = ("gold", "silver", "bronze")

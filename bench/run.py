@@ -34,7 +34,8 @@ sys.path.insert(0, str(BENCH))
 from bench_scheduler import fresh, summary, synthetic_fleet  # noqa: E402
 
 from scheduler import trace  # noqa: E402
-from scheduler.decision import Options, Request, decide  # noqa: E402
+from scheduler.decision import decide  # noqa: E402
+from scheduler.state import Options, Request  # noqa: E402
 
 
 def banner(title: str) -> None:

@@ -17,9 +17,9 @@ from core.kernel.hosts import backend_parts, extract_host
 from core.kernel.models import Service
 from core.kernel.runtime import host_stats
 from scheduler import host_manager
-from scheduler.decision import DEFAULT_AVAILABILITY_ZONE
 from scheduler.fleet_file import FleetError, check
 from scheduler.models import Pool
+from scheduler.state import DEFAULT_AVAILABILITY_ZONE
 
 
 def register(data: dict[str, Any]) -> tuple[int, int]:

@@ -15,10 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.kernel.models import Service
-from scheduler.decision import PoolState
-from scheduler.filters import INFINITE_UNKNOWN
+from scheduler.capacity import INFINITE_UNKNOWN
 from scheduler.host_manager import status_of
 from scheduler.models import Pool
+from scheduler.state import PoolState
 
 MAX_REASON = 255
 

@@ -19,90 +19,17 @@ caller's job; ``consume_from_volume`` is the pure half of the last two.
 from __future__ import annotations
 
 import operator
-import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from scheduler.filters import (
-    DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
-    INFINITE_UNKNOWN,
-    Capacity,
-    cached_capacity,
-)
+from scheduler.capacity import INFINITE_UNKNOWN
 from scheduler.filters import make_filters as _make_filters
+from scheduler.state import Options, PoolState, Request
 from scheduler.weighers import make_weighers as _make_weighers
 from scheduler.weighers import normalise
 
-DEFAULT_FILTERS = ("AvailabilityZoneFilter", "CapacityFilter", "CapabilitiesFilter")
-DEFAULT_WEIGHERS = ("CapacityWeigher",)
 NO_VALID_BACKEND = "No valid backend was found."
-DEFAULT_AVAILABILITY_ZONE = "nova"
-
-
-@dataclass
-class PoolState:
-    """One pool as the scheduler sees it; ``capabilities`` as get_pools?detail=True shows it.
-
-    Treat ``capabilities`` as read-only, as Cinder does (it is a ReadOnlyDict
-    there): replace the dict, e.g. with ``consume_from_volume``'s result, rather
-    than editing it in place, because the derived capacity figures are cached
-    against the dict object.
-    """
-
-    name: str  # "host@backend#pool"
-    host: str  # "host@backend"
-    availability_zone: str
-    capabilities: dict[str, Any]
-
-    def __post_init__(self) -> None:
-        # The capacity memo (see filters.cached_capacity). Set here, not as a
-        # dataclass field, so it stays out of repr, equality and asdict(), and
-        # every instance shares one attribute layout (cheap to update later).
-        self._capacity: tuple[Any, ...] | None = None
-
-    def capacity(
-        self,
-        thin: bool = True,
-        global_mosr: str = DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
-    ) -> Capacity:
-        """Capacity figures as the CapacityFilter sees them for a thin or thick request."""
-        return Capacity._make(cached_capacity(self, thin, global_mosr))
-
-
-@dataclass
-class Request:
-    """What the scheduler is asked to place: Cinder's request_spec, flattened."""
-
-    size: int
-    extra_specs: dict[str, str] = field(default_factory=dict)
-    availability_zone: str | None = None
-    retry: dict[str, Any] | None = None  # {"num_attempts": n, "backends": [pool, ...]}
-    volume_id: str = ""
-    #: The type's ``RESKEY:availability_zones`` (request_spec['availability_zones']);
-    #: when set it replaces ``availability_zone`` in the AvailabilityZoneFilter.
-    availability_zones: list[str] | None = None
-
-
-@dataclass
-class Options:
-    """cinder.conf's scheduler options, with Cinder's defaults."""
-
-    filters: list[str] = field(default_factory=lambda: list(DEFAULT_FILTERS))
-    weighers: list[str] = field(default_factory=lambda: list(DEFAULT_WEIGHERS))
-    capacity_weight_multiplier: float = 1.0
-    allocated_capacity_weight_multiplier: float = -1.0
-    volume_number_multiplier: float = -1.0
-    #: Cinder has no option for this (the GoodnessWeigher's multiplier is 1.0).
-    goodness_weight_multiplier: float = 1.0
-    #: The global ``max_over_subscription_ratio`` for pools that report none.
-    max_over_subscription_ratio: str = DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO
-    #: Volumes per pool for the VolumeNumberWeigher (Cinder counts DB rows).
-    volume_counts: dict[str, int] | None = None
-    #: Random source for the ChanceWeigher; pass a seeded Random for repeatability.
-    rng: random.Random | None = None
-    #: Build per-pool failure reasons and per-weigher breakdowns.
-    trace: bool = True
 
 
 @dataclass(slots=True)
@@ -251,23 +178,3 @@ def consume_from_volume(capabilities: dict[str, Any], size: int, thin: bool) -> 
         volumes = capabilities.get("total_volumes", 0) or 0
         updated["total_volumes"] = max(0, volumes + (1 if size > 0 else -1))
     return updated
-
-
-def load_fleet(data: dict[str, Any]) -> list[PoolState]:
-    """Pools from ``GET /scheduler-stats/get_pools?detail=True`` output.
-
-    ``{"pools": [{"name": "host@backend#pool", "capabilities": {...}}]}``; each
-    pool may also carry ``availability_zone`` (default "nova").
-    """
-    pools = []
-    for entry in data.get("pools", []):
-        name = entry["name"]
-        pools.append(
-            PoolState(
-                name=name,
-                host=name.partition("#")[0],
-                availability_zone=entry.get("availability_zone") or DEFAULT_AVAILABILITY_ZONE,
-                capabilities=dict(entry.get("capabilities") or {}),
-            )
-        )
-    return pools

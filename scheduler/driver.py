@@ -9,8 +9,9 @@ from core.cinder.exceptions import NoValidBackend
 from core.cinder.models import Volume
 from core.kernel.hosts import extract_host
 from scheduler import host_manager, trace
-from scheduler.decision import Options, Request, decide
+from scheduler.decision import decide
 from scheduler.models import DecisionTrace
+from scheduler.state import Options, Request
 
 LOG = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scheduler.decision import DEFAULT_AVAILABILITY_ZONE, PoolState, load_fleet
+from core.kernel.hosts import extract_host
+from scheduler.state import DEFAULT_AVAILABILITY_ZONE, PoolState
 
 
 class FleetError(ValueError):
@@ -60,8 +61,16 @@ def check(data: Any, where: str = "fleet") -> None:
 
 
 def pool_states(data: dict[str, Any]) -> list[PoolState]:
-    """The checked file's pools, as the decision core takes them."""
-    return load_fleet(data)
+    """The file's pools as the decision core takes them (a zone defaults to "nova")."""
+    return [
+        PoolState(
+            name=entry["name"],
+            host=extract_host(entry["name"], "backend"),
+            availability_zone=entry.get("availability_zone") or DEFAULT_AVAILABILITY_ZONE,
+            capabilities=dict(entry.get("capabilities") or {}),
+        )
+        for entry in data.get("pools", [])
+    ]
 
 
 def parse_extra_specs(text: str | None) -> dict[str, str]:

@@ -22,8 +22,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.kernel.models import Service
-from scheduler.decision import PoolState, consume_from_volume
+from scheduler.decision import consume_from_volume
 from scheduler.models import Pool
+from scheduler.state import PoolState
 
 #: pool name -> ((updated_at, availability zone), PoolState)
 _CACHE: dict[str, tuple[tuple[str, str], PoolState]] = {}

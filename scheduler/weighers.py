@@ -10,19 +10,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from scheduler import evaluator
-from scheduler.filters import (
-    DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO,
-    FunctionScope,
-    cached_capacity,
-    protocol_choices,
-    wants_thin,
-)
-
-if TYPE_CHECKING:
-    from scheduler.decision import Options, PoolState, Request
+from scheduler.capacity import DEFAULT_MAX_OVER_SUBSCRIPTION_RATIO, capacities, wants_thin
+from scheduler.filters import FunctionScope, protocol_choices
+from scheduler.state import Options, PoolState, Request
 
 #: CapacityWeigher's stand-in for an infinite weight: max finite + spread × 100,
 #: or + 10000 when every finite weight is equal.
@@ -86,26 +79,14 @@ class CapacityWeigher(BaseWeigher):
         )
 
     def raw_weights(self, pools: Sequence[PoolState], req: Request) -> list[float]:
-        thin = wants_thin(req.extra_specs)
         unbounded = -1.0 if self.multiplier > 0 else math.inf
-        mosr = self.global_mosr
         weights: list[float] = []
         append = weights.append
-        for pool in pools:
-            # The CapacityFilter usually just computed these: read its memo inline.
-            memo = pool._capacity
-            if (
-                memo is not None
-                and memo[0] is pool.capabilities
-                and memo[1] is thin
-                and memo[2] == mosr
-            ):
-                figures = memo[3]
-            else:
-                figures = cached_capacity(pool, thin, mosr)
-            state = figures[0]
+        # The CapacityFilter usually just computed these: the memo hands them back.
+        for capacity in capacities(pools, wants_thin(req.extra_specs), self.global_mosr):
+            state = capacity.state
             if state == "ok" or state == "no_total":
-                append(figures[9])  # Capacity.virtual_free
+                append(capacity.virtual_free)
             elif state == "invalid":
                 append(0.0)  # an unusable report; the CapacityFilter fails these pools
             else:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from scheduler import driver, host_manager, trace
-from scheduler.decision import Decision, Request, decide
+from scheduler.decision import Decision, decide
 from scheduler.models import DecisionTrace
+from scheduler.state import Request
 
 
 @dataclass

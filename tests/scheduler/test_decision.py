@@ -1,4 +1,4 @@
-"""decide(), its trace, consume_from_volume and load_fleet, on a small named fleet."""
+"""decide(), its trace, consume_from_volume and reading fleet files, on a small named fleet."""
 
 import json
 from dataclasses import asdict
@@ -6,15 +6,9 @@ from typing import Any
 
 import pytest
 
-from scheduler.decision import (
-    Decision,
-    Options,
-    PoolState,
-    Request,
-    consume_from_volume,
-    decide,
-    load_fleet,
-)
+from scheduler.decision import Decision, consume_from_volume, decide
+from scheduler.fleet_file import pool_states
+from scheduler.state import Options, PoolState, Request
 
 # A small named world: three LVM backends in two zones, as get_pools?detail=True shows them.
 FLEET_JSON: dict[str, Any] = {
@@ -75,7 +69,7 @@ GOLD, THIN, SMALL = (pool["name"] for pool in FLEET_JSON["pools"])
 
 @pytest.fixture
 def fleet() -> list[PoolState]:
-    return load_fleet(FLEET_JSON)
+    return pool_states(FLEET_JSON)
 
 
 def test_load_fleet_reads_the_get_pools_shape(fleet: list[PoolState]) -> None:
@@ -87,7 +81,7 @@ def test_load_fleet_reads_the_get_pools_shape(fleet: list[PoolState]) -> None:
 
 
 def test_load_fleet_copies_capabilities() -> None:
-    fleet = load_fleet(FLEET_JSON)
+    fleet = pool_states(FLEET_JSON)
     fleet[0].capabilities["free_capacity_gb"] = 0
     assert FLEET_JSON["pools"][0]["capabilities"]["free_capacity_gb"] == 800
 

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from scheduler.decision import Options, PoolState, Request
 from scheduler.filters import (
     FAIL,
     PASS,
@@ -17,6 +16,7 @@ from scheduler.filters import (
     Verdict,
     make_filters,
 )
+from scheduler.state import Options, PoolState, Request
 
 
 def pool(name: str = "node1@lvm#lvm", zone: str = "nova", **caps: Any) -> PoolState:

@@ -7,9 +7,11 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scheduler.decision import Options, PoolState, Request, consume_from_volume, decide
+from scheduler.capacity import round2
+from scheduler.decision import consume_from_volume, decide
 from scheduler.evaluator import EvaluatorError, EvaluatorSyntaxError, parse
-from scheduler.filters import CapacityFilter, round2
+from scheduler.filters import CapacityFilter
+from scheduler.state import Options, PoolState, Request
 
 # No example database: keep the repository clean and runs independent.
 PROPERTY = settings(max_examples=300, deadline=None, database=None)

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.decision import Options, PoolState, Request, decide
+from scheduler.decision import decide
+from scheduler.state import Options, PoolState, Request
 from scheduler.weighers import (
     OFFSET_MIN,
     AllocatedCapacityWeigher,

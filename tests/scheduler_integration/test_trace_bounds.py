@@ -3,7 +3,9 @@
 import json
 
 from scheduler import trace
-from scheduler.decision import Request, decide, load_fleet
+from scheduler.decision import decide
+from scheduler.fleet_file import pool_states
+from scheduler.state import Request
 from tests.scheduler_integration.support import fleet_file, lvm_caps
 
 
@@ -18,7 +20,7 @@ def big_fleet(count: int) -> dict:
 
 
 def test_a_small_fleet_keeps_the_whole_trace():
-    decision = decide(load_fleet(fleet_file(3)), Request(size=1))
+    decision = decide(pool_states(fleet_file(3)), Request(size=1))
 
     record = trace.record(decision, {"x@y#z": "backend down: last heartbeat never"})
 
@@ -28,7 +30,7 @@ def test_a_small_fleet_keeps_the_whole_trace():
 
 
 def test_a_big_fleet_keeps_exact_counts_and_accounts_for_every_failure():
-    pools = load_fleet(big_fleet(1000))
+    pools = pool_states(big_fleet(1000))
     decision = decide(pools, Request(size=5, availability_zone="nova"))
 
     record = trace.record(decision, {})
@@ -54,7 +56,7 @@ def test_a_big_fleet_keeps_exact_counts_and_accounts_for_every_failure():
 
 
 def test_a_bounded_trace_is_a_small_fraction_of_the_whole():
-    decision = decide(load_fleet(big_fleet(1000)), Request(size=5))
+    decision = decide(pool_states(big_fleet(1000)), Request(size=5))
 
     whole = len(json.dumps(decision.to_json()))
     bounded = len(json.dumps(trace.record(decision, {})))

@@ -5,7 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from scheduler import driver, fleet_file
-from scheduler.decision import Request, decide
+from scheduler.decision import decide
+from scheduler.state import Request
 
 
 def positive_size(text: str) -> int:
