@@ -39,7 +39,7 @@ NO_RESCHEDULE = {
 }
 
 
-class CinderTask(flows.CinderTask):
+class ManagerTask(flows.CinderTask):
     module = "cinder.volume.flows.manager.create_volume"
 
 
@@ -54,7 +54,7 @@ def volume_dict(volume: Volume) -> dict:
     }
 
 
-class ExtractVolumeRefTask(CinderTask):
+class ExtractVolumeRefTask(ManagerTask):
     """Re-reads the volume (it may have been deleted since scheduling).
 
     Reversion strategy: N/A (``set_error=False`` in the create flow).
@@ -69,7 +69,7 @@ class ExtractVolumeRefTask(CinderTask):
         return volume_dict(volume)
 
 
-class OnFailureRescheduleTask(CinderTask):
+class OnFailureRescheduleTask(ManagerTask):
     """Does nothing forward; its revert decides: reschedule, or ``error``.
 
     Reversion strategy: if rescheduling is allowed and no failure is of a
@@ -127,7 +127,7 @@ class OnFailureRescheduleTask(CinderTask):
         return False
 
 
-class ExtractVolumeSpecTask(CinderTask):
+class ExtractVolumeSpecTask(ManagerTask):
     """Works out what to create from: ``raw``, ``snap``, ``source_vol`` or ``image``.
 
     The type is chosen in Cinder's order: the volume's snapshot, its source
@@ -180,7 +180,7 @@ def _image_meta(image: Image) -> dict:
     }
 
 
-class NotifyVolumeActionTask(CinderTask):
+class NotifyVolumeActionTask(ManagerTask):
     """Sends ``volume.<event>`` with Cinder's usage payload.
 
     Reversion strategy: N/A (a notification cannot be unsent).
@@ -197,7 +197,7 @@ class NotifyVolumeActionTask(CinderTask):
         return {"event_type": note.event_type}
 
 
-class CreateVolumeFromSpecTask(CinderTask):
+class CreateVolumeFromSpecTask(ManagerTask):
     """Has the driver create the logical volume from the spec's source.
 
     ``raw`` is an ``lvcreate``; ``snap`` and ``source_vol`` copy the source's
@@ -278,7 +278,7 @@ class CreateVolumeFromSpecTask(CinderTask):
             raise exceptions.ImageCopyFailure(reason=str(error)) from error
 
 
-class CreateVolumeOnFinishTask(CinderTask):
+class CreateVolumeOnFinishTask(ManagerTask):
     """Marks the volume ``available`` and sends ``volume.create.end``.
 
     Reversion strategy: N/A (the volume exists and is usable).

@@ -14,11 +14,11 @@ LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_scheduler"
 
 
-class CinderTask(flows.CinderTask):
+class SchedulerTask(flows.CinderTask):
     module = "cinder.scheduler.flows.create_volume"
 
 
-class ExtractSchedulerSpecTask(CinderTask):
+class ExtractSchedulerSpecTask(SchedulerTask):
     """Makes sure there is a request spec (legacy casts sent none).
 
     Reversion strategy: N/A.
@@ -48,7 +48,7 @@ class ExtractSchedulerSpecTask(CinderTask):
         }
 
 
-class ScheduleCreateVolumeTask(CinderTask):
+class ScheduleCreateVolumeTask(SchedulerTask):
     """Filters and weighs pools, then casts the create to the chosen backend.
 
     On any scheduling error the volume goes to ``error`` with a user message

@@ -21,7 +21,7 @@ LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_api"
 
 
-class CinderTask(flows.CinderTask):
+class ApiTask(flows.CinderTask):
     module = "cinder.volume.flows.api.create_volume"
 
 
@@ -39,7 +39,7 @@ SRC_VOL_PROCEED_STATUS = ("available", "in-use")
 GiB = 1024**3
 
 
-class ExtractVolumeRequestTask(CinderTask):
+class ExtractVolumeRequestTask(ApiTask):
     """Validates and normalises the request: sources, size, type, zone.
 
     At most one source (snapshot, image, source volume); each must exist in
@@ -217,7 +217,7 @@ class ExtractVolumeRequestTask(CinderTask):
         return [zone]
 
 
-class QuotaReserveTask(CinderTask):
+class QuotaReserveTask(ApiTask):
     """Reserves the volume's quota (global and per-type resources at once).
 
     Reversion strategy: roll the reservations back, unless they were already
@@ -240,7 +240,7 @@ class QuotaReserveTask(CinderTask):
         quota.rollback(result["reservations"])
 
 
-class EntryCreateTask(CinderTask):
+class EntryCreateTask(ApiTask):
     """Creates the volume row, status ``creating``.
 
     Reversion strategy: delete the row, unless quota was committed (then the
@@ -300,7 +300,7 @@ class EntryCreateTask(CinderTask):
         Volume.objects.filter(id=result["volume_id"]).delete()
 
 
-class QuotaCommitTask(CinderTask):
+class QuotaCommitTask(ApiTask):
     """Commits the reservations: the volume now counts against the project.
 
     Reversion strategy: give the committed usage back (a negative reserve,
@@ -322,7 +322,7 @@ class QuotaCommitTask(CinderTask):
             LOG.exception("Failed to give quota back after a failed create")
 
 
-class VolumeCastTask(CinderTask):
+class VolumeCastTask(ApiTask):
     """Casts the request to the scheduler, enqueued once the row is committed.
 
     Reversion strategy: set the volume to ``error``. (As in Cinder, nothing
