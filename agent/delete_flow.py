@@ -14,7 +14,7 @@ from taskflow.patterns import linear_flow
 from taskflow.types.failure import Failure
 
 from agent import faults
-from core.cinder import messages, quota
+from core.cinder import cleanable, messages, quota
 from core.cinder.models import Snapshot, Volume
 from core.kernel import events, flows
 from core.kernel.recorder import failure_class_names
@@ -22,6 +22,16 @@ from core.kernel.recorder import failure_class_names
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_delete_manager"
 DELETING = ("deleting", "error_managing_deleting")
+
+
+def destroy_snapshot(snapshot: Snapshot) -> None:
+    """The row goes (only while ``deleting``) and, if it went, its quota is given back."""
+    deleted, _ = Snapshot.objects.filter(id=snapshot.id, status="deleting").delete()
+    if deleted and snapshot.use_quota:
+        quota.release(
+            snapshot.project_id,
+            quota.snapshot_deltas(snapshot.volume_size, snapshot.volume_type.name),
+        )
 
 
 class DeleteTask(flows.CinderTask):
@@ -62,12 +72,7 @@ class DeleteVolumeOnBackendTask(DeleteTask):
             for snapshot in Snapshot.objects.filter(volume_id=volume_id, status="deleting"):
                 self.driver.delete_snapshot(snapshot.name, snapshot.volume_size)
                 with transaction.atomic():
-                    deleted, _ = Snapshot.objects.filter(id=snapshot.id).delete()
-                    if deleted and snapshot.use_quota:
-                        quota.release(
-                            snapshot.project_id,
-                            quota.snapshot_deltas(snapshot.volume_size, snapshot.volume_type.name),
-                        )
+                    destroy_snapshot(snapshot)
                 removed.append(snapshot.name)
         volume = Volume.objects.get(id=volume_id)
         self.driver.delete_volume(volume_id, volume.size)
@@ -78,9 +83,11 @@ class DeleteVolumeOnBackendTask(DeleteTask):
             return
         busy = "VolumeIsBusy" in failure_class_names(result)
         status = "available" if busy else "error_deleting"
-        Volume.objects.filter(id=volume_id, status__in=DELETING).update(
-            status=status, updated_at=timezone.now()
-        )
+        with transaction.atomic():
+            Volume.objects.filter(id=volume_id, status__in=DELETING).update(
+                status=status, updated_at=timezone.now()
+            )
+            cleanable.finish("VOLUME", volume_id)
         LOG.error("Delete of volume %s failed; now %s", volume_id, status)
 
 
@@ -104,6 +111,7 @@ class DeleteVolumeEntryTask(DeleteTask):
                 quota.release(
                     volume.project_id, quota.volume_deltas(volume.size, volume.volume_type.name)
                 )
+            cleanable.finish("VOLUME", volume_id)
         if deleted:
             messages.notify_volume_usage(volume, "delete.end", self.host)
         events.volume_changed(volume_id, volume.project_id, kind="status")

@@ -9,19 +9,21 @@ import os
 import shutil
 import traceback
 
+from django.db import transaction
 from django.utils import timezone
 from taskflow.patterns import linear_flow
 
 from agent import faults
 from agent.storage.exception import LVMDriverError
-from core.cinder import exceptions, messages
+from core.cinder import cleanable, exceptions, messages
 from core.cinder.models import Image, Snapshot, Volume
-from core.kernel import events, flows
+from core.kernel import events, flows, queues
 from core.kernel.recorder import failure_class_names
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_manager"
+CREATING = ("creating", "downloading")
 
 # Failures that another backend would not fix (Cinder's no_reschedule_types).
 NO_RESCHEDULE = {
@@ -98,10 +100,6 @@ class OnFailureRescheduleTask(ManagerTask):
         if names & NO_RESCHEDULE:
             return self._error_out(volume_id, f"{sorted(names & NO_RESCHEDULE)} is not retried")
         first = next(iter(flow_failures.values()))
-        Volume.objects.filter(id=volume_id).update(
-            scheduled_at=timezone.now(), host=None, updated_at=timezone.now()
-        )
-        Volume.objects.filter(id=volume_id, status="downloading").update(status="creating")
         if self.on_reschedule is not None:
             try:
                 self.on_reschedule()
@@ -113,7 +111,9 @@ class OnFailureRescheduleTask(ManagerTask):
             else [first.exception_str]
         )
         request_spec = dict(request_spec, volume_id=volume_id)
-        scheduler_rpcapi.create_volume(context, volume_id, request_spec, filter_properties)
+        if not self._hand_back(context, volume_id, request_spec, filter_properties):
+            LOG.info("Volume %s moved on while it failed here; not rescheduled", volume_id)
+            return False
         try:
             self.driver.delete_volume(volume_id)
         except Exception:  # best effort, as Cinder's _post_reschedule
@@ -121,9 +121,33 @@ class OnFailureRescheduleTask(ManagerTask):
         return True
 
     @staticmethod
+    def _hand_back(context, volume_id, request_spec, filter_properties) -> bool:
+        """Unplace the volume and hand its work back to the scheduler, both or neither."""
+        with transaction.atomic():
+            unplaced = Volume.conditional_update(
+                volume_id,
+                {"status__in": CREATING},
+                status="creating",
+                host=None,
+                scheduled_at=timezone.now(),
+            )
+            if unplaced and scheduler_rpcapi.create_volume(
+                context,
+                volume_id,
+                request_spec,
+                filter_properties,
+                from_job=queues.current_job_id(),
+            ):
+                return True
+            transaction.set_rollback(True)
+            return False
+
+    @staticmethod
     def _error_out(volume_id: str, why: str) -> bool:
         LOG.error("Volume %s: create failed (%s)", volume_id, why)
-        Volume.objects.filter(id=volume_id).update(status="error", updated_at=timezone.now())
+        with transaction.atomic():
+            Volume.conditional_update(volume_id, {"status__in": CREATING}, status="error")
+            cleanable.finish("VOLUME", volume_id)
         return False
 
 
@@ -281,18 +305,31 @@ class CreateVolumeFromSpecTask(ManagerTask):
 class CreateVolumeOnFinishTask(ManagerTask):
     """Marks the volume ``available`` and sends ``volume.create.end``.
 
+    Only a volume still being created here becomes ``available`` (compare-and-swap): one
+    that was cleaned up, deleted or moved meanwhile is left as it is, and the job ends.
     Reversion strategy: N/A (the volume exists and is usable).
     """
 
-    def __init__(self, host: str):
+    def __init__(self, driver, host: str):
         super().__init__(addons=("volume:create", "create.end"))
+        self.driver = driver
         self.host = host
 
     def execute(self, volume_id):
         now = timezone.now()
-        Volume.objects.filter(id=volume_id).update(
-            status="available", launched_at=now, updated_at=now
-        )
+        with transaction.atomic():
+            finished = Volume.conditional_update(
+                volume_id,
+                {"status__in": CREATING, "host": self.host},
+                status="available",
+                launched_at=now,
+            )
+            cleanable.finish("VOLUME", volume_id)
+        if not finished:
+            LOG.warning("Volume %s moved on while it was created here; left as it is", volume_id)
+            if not Volume.objects.filter(id=volume_id).exists():
+                self.driver.delete_volume(volume_id)  # deleted meanwhile: leave no orphan LV
+            return {"status": "moved on"}
         volume = Volume.objects.get(id=volume_id)
         messages.notify_volume_usage(volume, "create.end", self.host)
         return {"status": volume.status}
@@ -307,5 +344,5 @@ def get_flow(
         ExtractVolumeSpecTask(),
         NotifyVolumeActionTask("create.start", host),
         CreateVolumeFromSpecTask(driver, host),
-        CreateVolumeOnFinishTask(host),
+        CreateVolumeOnFinishTask(driver, host),
     )

@@ -1,18 +1,26 @@
-"""cinder-volume's RQ jobs: what arrives on a backend's own queue."""
+"""cinder-volume's RQ jobs: what arrives on a backend's own queue.
+
+Every job first claims its work (:mod:`core.cinder.cleanable`): a job whose resource was
+deleted, cleaned up or handed elsewhere since it was cast finds nothing to claim and ends
+with a log line, and every job ends its work with a compare-and-swap of the status it
+expects, so a stale job never brings a resource back.
+"""
 
 import logging
 
 import taskflow.engines
 from django.db import transaction
 from django.utils import timezone
+from taskflow.exceptions import NotFound
 
 from agent import delete_flow, faults
 from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
-from core.cinder import quota
+from core.cinder import cleanable
 from core.cinder.models import Snapshot, Volume
 from core.kernel import events
+from core.kernel.hosts import extract_host
 from core.kernel.recorder import FlowRecorder
 
 LOG = logging.getLogger(__name__)
@@ -22,6 +30,8 @@ def create_volume(
     context: dict, host: str, volume_id: str, request_spec: dict, filter_properties: dict
 ) -> bool:
     """Run the manager flow; returns True if the volume was rescheduled."""
+    if not claimed("VOLUME", volume_id, host, ("creating",)):
+        return False
     driver = driver_for(backend_config(host))
     store = {
         "context": context,
@@ -46,21 +56,20 @@ def create_volume(
             reschedule_task = next(
                 t for t, _ in flow.iter_nodes() if isinstance(t, OnFailureRescheduleTask)
             )
-            rescheduled = engine.storage.get_revert_result(reschedule_task.name)
+            try:
+                rescheduled = engine.storage.get_revert_result(reschedule_task.name)
+            except NotFound:  # the flow failed before that task ran: nothing rescheduled
+                rescheduled = False
             LOG.warning("Create of %s on %s failed; rescheduled=%s", volume_id, host, rescheduled)
             return bool(rescheduled)
     return False
 
 
 def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = False) -> bool:
-    """Delete a volume the API has moved to ``deleting``; returns True if it is gone.
-
-    A job for a volume that is gone, or not ``deleting`` (a duplicate job), does nothing.
-    """
-    volume = Volume.objects.filter(id=volume_id).first()
-    if volume is None or volume.status not in delete_flow.DELETING:
-        LOG.info("Volume %s is not being deleted; nothing to do", volume_id)
+    """Delete a volume the API has moved to ``deleting``; returns True if it is gone."""
+    if not claimed("VOLUME", volume_id, host, delete_flow.DELETING):
         return False
+    volume = Volume.objects.get(id=volume_id)
     driver = driver_for(backend_config(host))
     engine = taskflow.engines.load(
         delete_flow.get_flow(driver, host), store={"volume_id": volume_id, "cascade": cascade}
@@ -79,40 +88,70 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
 
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     """``lvcreate --snapshot`` for a snapshot row in ``creating``; ``available`` or ``error``."""
-    snapshot = Snapshot.objects.select_related("volume").filter(id=snapshot_id).first()
-    if snapshot is None or snapshot.status != "creating":
+    if not claimed("SNAPSHOT", snapshot_id, host, ("creating",)):
         return
+    snapshot = Snapshot.objects.select_related("volume").get(id=snapshot_id)
     try:
         faults.apply(host, "snapshot")
         driver_for(backend_config(host)).create_snapshot(snapshot.name, str(snapshot.volume_id))
     except Exception:
         LOG.exception("Snapshot %s of volume %s failed", snapshot_id, snapshot.volume_id)
-        Snapshot.conditional_update(snapshot.id, {"status": "creating"}, status="error")
+        ending = {"status": "error"}
     else:
-        Snapshot.conditional_update(
-            snapshot.id, {"status": "creating"}, status="available", progress="100%"
-        )
+        ending = {"status": "available", "progress": "100%"}
+    with transaction.atomic():
+        Snapshot.conditional_update(snapshot.id, {"status": "creating"}, **ending)
+        cleanable.finish("SNAPSHOT", snapshot_id)
     events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
 
 
 def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     """Remove a ``deleting`` snapshot's LV, then its row and quota; else ``error_deleting``."""
-    snapshot = Snapshot.objects.select_related("volume_type").filter(id=snapshot_id).first()
-    if snapshot is None or snapshot.status != "deleting":
+    if not claimed("SNAPSHOT", snapshot_id, host, ("deleting",)):
         return
+    snapshot = Snapshot.objects.select_related("volume_type").get(id=snapshot_id)
     try:
         faults.apply(host, "snapshot")
         driver_for(backend_config(host)).delete_snapshot(snapshot.name, snapshot.volume_size)
     except Exception:
         LOG.exception("Delete of snapshot %s failed", snapshot_id)
-        Snapshot.conditional_update(snapshot.id, {"status": "deleting"}, status="error_deleting")
+        with transaction.atomic():
+            Snapshot.conditional_update(
+                snapshot.id, {"status": "deleting"}, status="error_deleting"
+            )
+            cleanable.finish("SNAPSHOT", snapshot_id)
     else:
         with transaction.atomic():
-            deleted, _ = Snapshot.objects.filter(id=snapshot.id, status="deleting").delete()
-            if deleted and snapshot.use_quota:
-                quota.release(
-                    snapshot.project_id,
-                    quota.snapshot_deltas(snapshot.volume_size, snapshot.volume_type.name),
-                )
+            delete_flow.destroy_snapshot(snapshot)
+            cleanable.finish("SNAPSHOT", snapshot_id)
     Volume.objects.filter(id=snapshot.volume_id).update(updated_at=timezone.now())
     events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
+
+
+def claimed(resource_type: str, resource_id: str, host: str, statuses) -> bool:
+    """Claim the job's work; True only if it is ours and the resource is as we expect.
+
+    The resource must be in ``statuses`` on this job's backend. A claim on anything else
+    (a resource that moved on while its work row lagged) gives the work up.
+    """
+    if not cleanable.claim(resource_type, resource_id):
+        LOG.info("%s %s has no work for this job; nothing to do", resource_type, resource_id)
+        return False
+    if resource_type == "VOLUME":
+        resource = Volume.objects.filter(id=resource_id).first()
+        where = resource and resource.host
+    else:
+        resource = Snapshot.objects.select_related("volume").filter(id=resource_id).first()
+        where = resource and resource.volume.host
+    backend = extract_host(host, "backend")
+    if resource is None or resource.status not in statuses or extract_host(where) != backend:
+        LOG.warning(
+            "%s %s is not %s on %s; giving its work up",
+            resource_type,
+            resource_id,
+            "/".join(statuses),
+            backend,
+        )
+        cleanable.finish(resource_type, resource_id)
+        return False
+    return True

@@ -1,16 +1,45 @@
-"""How other services reach a cinder-volume backend: casts onto its own queue."""
+"""How other services reach a cinder-volume backend: casts onto its own queue.
 
-from core.kernel.queues import cast, volume_queue_name
+Each cast is also the backend's work in flight on that resource (a ``workers`` row, see
+:mod:`core.cinder.cleanable`), written in the caller's transaction and enqueued once it
+commits, so a cast is never lost and a stale job finds nothing to claim.
+"""
+
+from core.cinder import cleanable
+from core.kernel.hosts import extract_host
+from core.kernel.queues import volume_queue_name
+
+
+def _cast(resource_type: str, resource_id: str, status: str, host: str, func: str, **kwargs):
+    return cleanable.cast(
+        resource_type,
+        resource_id,
+        status,
+        service=extract_host(host, "backend"),
+        queue=volume_queue_name(host),
+        func=f"agent.manager.{func}",
+        host=host,
+        **kwargs,
+    )
 
 
 def create_volume(
-    context: dict, host: str, volume_id: str, request_spec: dict, filter_properties: dict
-) -> None:
-    cast(
-        volume_queue_name(host),
-        "agent.manager.create_volume",
+    context: dict,
+    host: str,
+    volume_id: str,
+    request_spec: dict,
+    filter_properties: dict,
+    from_job: str | None = None,
+) -> bool:
+    """The scheduler hands a volume to its backend (False if the volume moved on meanwhile)."""
+    return _cast(
+        "VOLUME",
+        volume_id,
+        "creating",
+        host,
+        "create_volume",
+        from_job=from_job,
         context=context,
-        host=host,
         volume_id=volume_id,
         request_spec=request_spec,
         filter_properties=filter_properties,
@@ -18,31 +47,37 @@ def create_volume(
 
 
 def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = False) -> None:
-    cast(
-        volume_queue_name(host),
-        "agent.manager.delete_volume",
+    _cast(
+        "VOLUME",
+        volume_id,
+        "deleting",
+        host,
+        "delete_volume",
         context=context,
-        host=host,
         volume_id=volume_id,
         cascade=cascade,
     )
 
 
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
-    cast(
-        volume_queue_name(host),
-        "agent.manager.create_snapshot",
+    _cast(
+        "SNAPSHOT",
+        snapshot_id,
+        "creating",
+        host,
+        "create_snapshot",
         context=context,
-        host=host,
         snapshot_id=snapshot_id,
     )
 
 
 def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:
-    cast(
-        volume_queue_name(host),
-        "agent.manager.delete_snapshot",
+    _cast(
+        "SNAPSHOT",
+        snapshot_id,
+        "deleting",
+        host,
+        "delete_snapshot",
         context=context,
-        host=host,
         snapshot_id=snapshot_id,
     )

@@ -3,10 +3,8 @@
 import logging
 
 from django.conf import settings
-from django.utils import timezone
 
 from core.cinder.exceptions import NoValidBackend
-from core.cinder.models import Volume
 from core.kernel.hosts import extract_host
 from scheduler import host_manager, trace
 from scheduler.decision import decide
@@ -56,8 +54,8 @@ def attempt_number(filter_properties: dict) -> int:
     return retry.get("num_attempts", 0) + 1
 
 
-def schedule_create_volume(request_spec: dict, filter_properties: dict) -> str:
-    """Choose a pool, record why, consume it virtually; returns ``host@backend#pool``."""
+def schedule_create_volume(request_spec: dict, filter_properties: dict) -> tuple[str, str]:
+    """Choose a pool, record why, consume it virtually; returns the pool and its zone."""
     volume_id = request_spec["volume_id"]
     size = int(request_spec["volume_properties"]["size"])
     previous = (filter_properties.get("retry") or {}).get("backends") or []
@@ -112,13 +110,7 @@ def schedule_create_volume(request_spec: dict, filter_properties: dict) -> str:
         retry["backends"].append(decision.chosen)
         retry["hosts"].append(decision.chosen)
     chosen_zone = next(p.availability_zone for p in pools if p.name == decision.chosen)
-    Volume.objects.filter(id=volume_id).update(
-        host=decision.chosen,
-        scheduled_at=timezone.now(),
-        availability_zone=chosen_zone,
-        updated_at=timezone.now(),
-    )
-    return decision.chosen
+    return decision.chosen, chosen_zone
 
 
 def excluded_reason(excluded: dict[str, str], reason: str | None = None) -> str:

@@ -2,12 +2,14 @@
 
 import logging
 
+from django.db import transaction
+from django.utils import timezone
 from taskflow.patterns import linear_flow
 
 from agent import rpcapi as volume_rpcapi
-from core.cinder import exceptions, messages
+from core.cinder import cleanable, exceptions, messages
 from core.cinder.models import Volume
-from core.kernel import flows
+from core.kernel import flows, queues
 from scheduler import driver
 
 LOG = logging.getLogger(__name__)
@@ -58,16 +60,44 @@ class ScheduleCreateVolumeTask(SchedulerTask):
 
     def execute(self, context, request_spec, filter_properties, volume_id):
         try:
-            backend = driver.schedule_create_volume(request_spec, filter_properties)
+            backend, zone = driver.schedule_create_volume(request_spec, filter_properties)
         except Exception as error:
             messages.schedule_failed(context, volume_id, error, request_spec)
-            Volume.objects.filter(id=volume_id).update(status="error")
+            with transaction.atomic():
+                Volume.conditional_update(volume_id, {"status": "creating"}, status="error")
+                cleanable.finish("VOLUME", volume_id)
             if isinstance(error, exceptions.NoValidBackend):
                 LOG.warning("Volume %s: %s", volume_id, error)
                 return {"chosen": None, "reason": str(error)}
             raise
-        volume_rpcapi.create_volume(context, backend, volume_id, request_spec, filter_properties)
+        if not self._hand_over(context, request_spec, filter_properties, volume_id, backend, zone):
+            LOG.info("Volume %s moved on while it was scheduled; not cast", volume_id)
+            return {"chosen": backend, "cast": False}
         return {"chosen": backend, "retry": filter_properties.get("retry")}
+
+    @staticmethod
+    def _hand_over(context, request_spec, filter_properties, volume_id, backend, zone) -> bool:
+        """Place the volume and hand its work to the backend, both or neither."""
+        with transaction.atomic():
+            now = timezone.now()
+            placed = Volume.conditional_update(
+                volume_id,
+                {"status": "creating", "host__isnull": True},
+                host=backend,
+                scheduled_at=now,
+                availability_zone=zone,
+            )
+            if placed and volume_rpcapi.create_volume(
+                context,
+                backend,
+                volume_id,
+                request_spec,
+                filter_properties,
+                from_job=queues.current_job_id(),
+            ):
+                return True
+            transaction.set_rollback(True)
+            return False
 
 
 def get_flow() -> linear_flow.Flow:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import taskflow.engines
 
-from core.cinder.models import Volume
+from core.cinder import cleanable
 from core.kernel.models import Service
 from core.kernel.recorder import FlowRecorder
 from scheduler import driver, host_manager
@@ -15,8 +15,8 @@ LOG = logging.getLogger(__name__)
 
 
 def create_volume(context: dict, volume_id: str, request_spec: dict, filter_properties: dict):
-    if not Volume.objects.filter(id=volume_id).exists():
-        LOG.info("Volume %s was deleted before scheduling; nothing to do", volume_id)
+    if not cleanable.claim("VOLUME", volume_id):
+        LOG.info("Volume %s is no longer waiting for this job; nothing to do", volume_id)
         return
     store = {
         "context": context,

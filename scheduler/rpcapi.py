@@ -1,18 +1,35 @@
 """How other services reach cinder-scheduler.
 
-Casts go onto the ``scheduler`` queue. ``get_pools`` is one of Cinder's RPC *calls*
+Casts go onto the ``scheduler`` queue; a create is also the volume's work in flight (a
+``workers`` row, see :mod:`core.cinder.cleanable`). ``get_pools`` is one of Cinder's RPC *calls*
 (the API waits for the answer): here it reads the scheduler's own pool records
 directly, which is what the scheduler would answer with.
 """
 
+from core.cinder import cleanable
 from core.kernel.queues import SCHEDULER_QUEUE, cast
 from scheduler.models import Pool
 
 
-def create_volume(context: dict, volume_id: str, request_spec: dict, filter_properties: dict):
-    cast(
-        SCHEDULER_QUEUE,
-        "scheduler.manager.create_volume",
+def create_volume(
+    context: dict,
+    volume_id: str,
+    request_spec: dict,
+    filter_properties: dict,
+    from_job: str | None = None,
+    strict: bool = False,
+) -> bool:
+    """Ask for a backend: from the API (``strict``: Redis refusing raises), or again from the
+    backend that failed (``from_job``: False if the volume moved on meanwhile)."""
+    return cleanable.cast(
+        "VOLUME",
+        volume_id,
+        "creating",
+        service=cleanable.SCHEDULER,
+        queue=SCHEDULER_QUEUE,
+        func="scheduler.manager.create_volume",
+        from_job=from_job,
+        strict=strict,
         context=context,
         volume_id=volume_id,
         request_spec=request_spec,

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agent import rpcapi as volume_rpcapi
-from core.cinder import exceptions, messages, quota
+from core.cinder import cleanable, exceptions, messages, quota
 from core.cinder.models import Snapshot, Volume
 from core.kernel import events
 from core.kernel.recorder import FlowRecorder
@@ -160,6 +160,7 @@ def _delete_unscheduled(context: dict, volume: Volume) -> bool:
         if not deleted:
             transaction.set_rollback(True)
             return False
+        cleanable.drop("VOLUME", volume.id)  # the scheduler's job then finds nothing to do
         if volume.use_quota and volume.status != "error_managing":
             quota.release(
                 volume.project_id, quota.volume_deltas(volume.size, volume.volume_type.name)

@@ -7,10 +7,11 @@ values on (ids and dicts), so every input and result can be shown on the page.
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from taskflow.patterns import linear_flow
 from taskflow.types.failure import Failure
 
-from core.cinder import exceptions, quota
+from core.cinder import cleanable, exceptions, quota
 from core.cinder.models import Image, Snapshot, Volume, VolumeType
 from core.kernel import flows
 from core.kernel.hosts import extract_host
@@ -243,8 +244,10 @@ class QuotaReserveTask(ApiTask):
 class EntryCreateTask(ApiTask):
     """Creates the volume row, status ``creating``.
 
-    Reversion strategy: delete the row, unless quota was committed (then the
-    volume counts as created and later failures leave it in ``error``).
+    Reversion strategy: delete the row (and its work in flight). Cinder keeps a
+    committed volume in ``error`` when the cast fails; here the cast is the only task
+    after the commit, and QuotaCommitTask's revert gives the usage back, so the request
+    leaves nothing behind and the client is told to try again (503).
     """
 
     default_provides = {"volume_id", "volume_properties"}
@@ -294,10 +297,12 @@ class EntryCreateTask(ApiTask):
         }
         return {"volume_id": str(volume.id), "volume_properties": properties}
 
-    def revert(self, result, optional_args, **kwargs):
-        if isinstance(result, Failure) or optional_args.get("is_quota_committed"):
+    def revert(self, result, **kwargs):
+        if isinstance(result, Failure):
             return
-        Volume.objects.filter(id=result["volume_id"]).delete()
+        with transaction.atomic():
+            cleanable.drop("VOLUME", result["volume_id"])
+            Volume.objects.filter(id=result["volume_id"]).delete()
 
 
 class QuotaCommitTask(ApiTask):
@@ -323,10 +328,11 @@ class QuotaCommitTask(ApiTask):
 
 
 class VolumeCastTask(ApiTask):
-    """Casts the request to the scheduler, enqueued once the row is committed.
+    """Casts the request to the scheduler, recording it as the volume's work in flight.
 
-    Reversion strategy: set the volume to ``error``. (As in Cinder, nothing
-    follows this task, so in practice only a failing cast reverts it.)
+    A cast Redis refuses raises ServiceUnavailable (503 with Retry-After), and the
+    reverts before it take the volume and its quota back. Reversion strategy: N/A (it
+    is the last task; a failed cast has nothing of its own to undo).
     """
 
     def execute(
@@ -359,7 +365,9 @@ class VolumeCastTask(ApiTask):
             "operation": "create_volume",
         }
         filter_properties = {"scheduler_hints": scheduler_hints} if scheduler_hints else {}
-        scheduler_rpcapi.create_volume(context, volume_id, request_spec, filter_properties)
+        scheduler_rpcapi.create_volume(
+            context, volume_id, request_spec, filter_properties, strict=True
+        )
         return {"request_spec": request_spec}
 
     @staticmethod
@@ -371,11 +379,6 @@ class VolumeCastTask(ApiTask):
         if source_volid:
             return extract_host(Volume.objects.get(id=source_volid).host, "backend")
         return None
-
-    def revert(self, result, volume_id, **kwargs):
-        if isinstance(result, Failure):
-            return
-        Volume.objects.filter(id=volume_id).update(status="error")
 
 
 def get_flow() -> linear_flow.Flow:

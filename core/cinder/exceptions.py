@@ -88,6 +88,12 @@ class UnexpectedOverQuota(QuotaError):
     message = "Unexpected over quota on %(name)s."
 
 
+class ServiceUnavailable(CinderError):
+    message = "The service is unavailable; try again."
+    code = 503
+    headers = {"Retry-After": "5"}
+
+
 class NoValidBackend(CinderError):
     message = "No valid backend was found. %(reason)s"
 

@@ -6,9 +6,18 @@ from core.cinder.exceptions import NoValidBackend
 from core.cinder.models import Notification, UserMessage, Volume
 from core.kernel import events
 
-# Cinder's message_field event ids.
+# Cinder's message_field event ids: VOLUME_<resource>_<action>_<detail>.
 SCHEDULE_ALLOCATE_VOLUME = "VOLUME_VOLUME_001_003"
 CREATE_VOLUME_FROM_BACKEND = "VOLUME_VOLUME_008_012"
+# Work lost with its job: Cinder's actions with its UNKNOWN_ERROR detail ('001'). Cinder
+# has no action for deleting a volume, so that one is Cinderlab's own.
+WORK_LOST = {
+    ("VOLUME", "creating"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
+    ("VOLUME", "downloading"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
+    ("VOLUME", "deleting"): ("VOLUME_VOLUME_DELETE_001", "delete volume"),
+    ("SNAPSHOT", "creating"): ("VOLUME_VOLUME_SNAPSHOT_009_001", "create snapshot"),
+    ("SNAPSHOT", "deleting"): ("VOLUME_VOLUME_SNAPSHOT_010_001", "delete snapshot"),
+}
 
 
 def schedule_failed(context: dict, volume_id: str, error: Exception, request_spec: dict) -> None:
@@ -82,3 +91,16 @@ def notify_volume_usage(volume: Volume, event_suffix: str, host: str) -> Notific
     )
     events.volume_changed(volume.id, volume.project_id, kind="notification")
     return note
+
+
+def work_lost(resource, resource_type: str, status: str, why: str) -> None:
+    """The job doing ``status`` on the resource died and nobody can finish it."""
+    event_id, action = WORK_LOST[(resource_type, status)]
+    UserMessage.objects.create(
+        project_id=resource.project_id,
+        resource_type="VOLUME" if resource_type == "VOLUME" else "VOLUME_SNAPSHOT",
+        resource_uuid=resource.id,
+        event_id=event_id,
+        user_message=f"{action}: the work was lost ({why}) and has been cleaned up.",
+        detail="WORK_CLEANED_UP",
+    )

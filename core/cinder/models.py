@@ -378,4 +378,42 @@ class Notification(models.Model):
         return self.event_type
 
 
+class Worker(models.Model):
+    """Work in flight on one resource, as Cinder's ``workers`` table, with the cast carrying it.
+
+    A row exists while an operation a lost job could leave half-done is under way (a
+    create, a delete, a snapshot): written with the status change that starts it, moved
+    along as the work passes from service to service, claimed by the job running it
+    (``owner``), deleted with the job's last status change. Because it also holds the
+    cast (queue, function, arguments, job id), a cast Redis lost is sent again: the table
+    is the outbox. See :mod:`core.cinder.cleanable`.
+    """
+
+    RESOURCE_TYPES = [("VOLUME", "volume"), ("SNAPSHOT", "snapshot")]
+
+    resource_type = models.CharField(max_length=16, choices=RESOURCE_TYPES)
+    resource_id = models.UUIDField()
+    status = models.CharField(max_length=32, help_text="the status the work runs under")
+    service = models.CharField(max_length=255, help_text="cinder-scheduler or host@backend")
+    queue = models.CharField(max_length=255)
+    func = models.CharField(max_length=255, help_text="the job the cast runs")
+    kwargs = models.JSONField(default=dict)
+    job_id = models.CharField(max_length=64)
+    owner = models.CharField(max_length=255, blank=True, help_text="host:pid running the job")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource_type", "resource_id"], name="one_worker_per_resource"
+            )
+        ]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        who = f" by {self.owner}" if self.owner else ""
+        return f"{self.resource_type} {self.resource_id} {self.status} on {self.service}{who}"
+
+
 from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation  # noqa: E402,F401

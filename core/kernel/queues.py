@@ -10,7 +10,9 @@ from functools import cache
 from django.conf import settings
 from django_rq.queues import DjangoRQ
 from redis import Redis
-from rq import Queue
+from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from core.kernel.hosts import extract_host
 
@@ -38,7 +40,29 @@ def volume_queue_name(host: str) -> str:
     return f"volume.{extract_host(host, 'backend')}"
 
 
-def cast(queue_name: str, func: str, *, job_timeout: int = 600, **kwargs) -> None:
+def cast(
+    queue_name: str, func: str, *, job_timeout: int = 600, job_id: str | None = None, **kwargs
+) -> None:
+    """Enqueue ``func(**kwargs)`` on the queue (once the caller's transaction commits)."""
     get_queue(queue_name).enqueue_call(
-        func, kwargs=kwargs, timeout=job_timeout, result_ttl=3600, failure_ttl=7 * 86400
+        func,
+        kwargs=kwargs,
+        timeout=job_timeout,
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+        job_id=job_id,
     )
+
+
+def job_status(job_id: str) -> str | None:
+    """What Redis knows of a job: ``queued``, ``started``, ``finished``, ``failed``..., or None."""
+    try:
+        return Job.fetch(job_id, connection=redis_connection()).get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+
+
+def current_job_id() -> str | None:
+    """The id of the RQ job this code runs in (None outside a job)."""
+    job = get_current_job()
+    return job.id if job else None

@@ -1,12 +1,12 @@
 """What every long-running service shares: an RQ worker and periodic loops.
 
-A service process (the scheduler, an agent) is one RQ worker serving its
-queues, plus a thread running its periodic tasks (heartbeats, reports,
-reservation expiry). An agent's jobs run in a forked work horse, so a crash
-in a job (or the crash fault) cannot take the agent down. The scheduler's
-jobs are short, pure Python and database work: it runs them in its own
-process, as cinder-scheduler does, which saves a fork, a database connection
-and a channel-layer connection per job (see docs/BENCHMARKS.md).
+A service process (the scheduler, an agent) serves its queues, with a thread
+running its periodic tasks (heartbeats, reports, cleanup). An agent's jobs run
+concurrently in a pool of long-lived worker processes, as cinder-volume serves
+requests concurrently: a long delete never holds a create, and a crash in a job
+(or the crash fault) kills one worker, which the pool replaces, not the agent.
+The scheduler's jobs are short, pure Python and database work: it runs them one
+at a time in its own process, as cinder-scheduler does.
 """
 
 import importlib
@@ -21,11 +21,11 @@ import taskflow.engines
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, SimpleWorker
+from rq.worker_pool import WorkerPool
 from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
-from core.kernel import events
 from core.kernel.models import Service
 from core.kernel.procs import child_preexec
 from core.kernel.queues import redis_connection
@@ -33,33 +33,10 @@ from core.kernel.queues import redis_connection
 LOG = logging.getLogger(__name__)
 
 
-# Held by the periodic thread while it works and by the worker while it forks: a
+# Held by the periodic thread while it works and by the pool while it forks: a
 # fork taken while another thread is inside SQLite (or any lock) copies that lock
-# held into the work horse, which then hangs forever on its first query.
+# held into the new worker, which then hangs forever on its first query.
 FORK_LOCK = threading.Lock()
-
-
-class DjangoWorker(Worker):
-    def execute_job(self, job, queue):
-        # The horse must not share the parent's database connection.
-        connections.close_all()
-        return super().execute_job(job, queue)
-
-    def fork_work_horse(self, job, queue):
-        with FORK_LOCK:
-            return super().fork_work_horse(job, queue)
-
-    def perform_job(self, job, queue):
-        try:
-            return super().perform_job(job, queue)
-        finally:
-            events.flush()  # the horse leaves with os._exit: send its nudges first
-
-    def main_work_horse(self, job, queue):
-        # RQ puts the horse in its own process group, out of reach of a stop sent
-        # to the service's group: have the kernel end it if the service dies.
-        child_preexec()
-        return super().main_work_horse(job, queue)
 
 
 class DjangoSimpleWorker(SimpleWorker):
@@ -71,6 +48,28 @@ class DjangoSimpleWorker(SimpleWorker):
             return super().perform_job(job, queue)
         finally:
             close_old_connections()
+
+
+class PoolWorker(DjangoSimpleWorker):
+    """One of a service's long-lived worker processes (see :class:`ServicePool`)."""
+
+    def __init__(self, *args, **kwargs):
+        # RQ's pool puts nothing between its workers and a dead service: have the
+        # kernel end them if the service process dies.
+        child_preexec()
+        super().__init__(*args, **kwargs)
+
+
+class ServicePool(WorkerPool):
+    """RQ's worker pool: a few long-lived processes run the jobs, concurrently, and a dead
+    one (a crash fault, kill -9) is replaced within a second. No fork per job."""
+
+    def start_worker(self, *args, **kwargs):
+        # A fork taken while the periodic thread is inside the database would copy its
+        # lock held; and the child must not share this process's connection.
+        with FORK_LOCK:
+            connections.close_all()
+            return super().start_worker(*args, **kwargs)
 
 
 @dataclass
@@ -161,26 +160,32 @@ def run_worker(
     periodic: list[Periodic],
     name: str,
     job_modules: tuple[str, ...],
-    forking: bool = True,
+    workers: int = 0,
 ) -> None:
     """Serve the queues until SIGINT/SIGTERM (RQ's warm shutdown), with the loops running.
 
     ``job_modules``: the modules whose functions this service's jobs name (``agent.manager``).
-    ``forking``: each job in its own work horse (agents), or in this process (scheduler).
+    ``workers``: run jobs in this many long-lived worker processes (agents), or, with 0,
+    one at a time in this process (the scheduler, whose jobs are short).
     """
     warm_up(job_modules)
     connection = redis_connection()
-    queues = [Queue(q, connection=connection) for q in queue_names]
     loop = PeriodicLoop(periodic)
     loop.start()
     try:
-        worker_class = DjangoWorker if forking else DjangoSimpleWorker
-        worker = worker_class(
-            queues,
-            connection=connection,
-            name=f"{name}.{socket.gethostname()}.{psutil.Process().pid}",
-        )
-        worker.work(logging_level=settings.RQ_LOG_LEVEL, with_scheduler=False)
+        if workers:
+            pool = ServicePool(
+                queue_names, connection=connection, num_workers=workers, worker_class=PoolWorker
+            )
+            pool.start(logging_level=settings.RQ_LOG_LEVEL)
+        else:
+            queues = [Queue(q, connection=connection) for q in queue_names]
+            worker = DjangoSimpleWorker(
+                queues,
+                connection=connection,
+                name=f"{name}.{socket.gethostname()}.{psutil.Process().pid}",
+            )
+            worker.work(logging_level=settings.RQ_LOG_LEVEL, with_scheduler=False)
     finally:
         loop.stop()
         loop.join(timeout=5)

@@ -38,4 +38,4 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"fleet agent {host}: {len(hosts)} simulated backends")
         queues = [volume_queue_name(h) for h in hosts]
-        run_worker(queues, periodic, f"fleet.{host}", JOB_MODULES)
+        run_worker(queues, periodic, f"fleet.{host}", JOB_MODULES, workers=settings.AGENT_WORKERS)

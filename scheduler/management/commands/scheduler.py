@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from core.cinder import quota
+from core.cinder import cleanable, quota
 from core.kernel.models import Service
 from core.kernel.queues import SCHEDULER_QUEUE
 from core.kernel.runtime import Periodic, heartbeat, host_stats, run_worker
@@ -31,7 +31,10 @@ class Command(BaseCommand):
             Periodic(
                 "clean_expired_reservations", settings.RESERVATION_CLEAN_INTERVAL, quota.expire
             ),
+            # The safety net for work nobody will finish (cinder/objects/cleanable.py's
+            # role, run where Cinder's work_cleanup runs): lost casts, dead jobs, dead hosts.
+            Periodic("clean_lost_work", settings.REPORT_INTERVAL, cleanable.sweep),
         ]
         self.stdout.write(f"cinder-scheduler on {host}: serving queue '{SCHEDULER_QUEUE}'")
         # Jobs run in this process, so the PoolState cache stays warm between them.
-        run_worker([SCHEDULER_QUEUE], periodic, "scheduler", ("scheduler.manager",), forking=False)
+        run_worker([SCHEDULER_QUEUE], periodic, "scheduler", ("scheduler.manager",))

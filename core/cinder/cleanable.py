@@ -1,0 +1,259 @@
+"""Work in flight and its cleanup, as Cinder's ``workers`` table and ``cleanable`` objects.
+
+Every operation a lost job could leave half-done (a volume created or deleted, a snapshot
+made or removed) is a :class:`~core.cinder.models.Worker` row, from the status change that
+starts it to the job that finishes it. The row also carries the cast that hands the work
+on, which makes the table an outbox:
+
+- :func:`cast` writes (or hands on) the row in the caller's transaction and enqueues the
+  job once that commits. If Redis refuses, the row stays and the sweep sends it again.
+- :func:`claim` is the first thing a job does. It takes the row only while the row still
+  names this job (compare-and-swap), so a duplicate, stale or superseded job finds nothing
+  and ends quietly.
+- :func:`finish` deletes the row together with the job's last status change.
+- :func:`clean` ends work whose job died, as Cinder's ``_do_cleanup`` does: a create cannot
+  be resumed and becomes ``error`` with a user message, a delete is sent again (or ends
+  ``error_deleting`` when its backend is gone for good), work the scheduler held is
+  scheduled again.
+- :func:`sweep` is the safety net the scheduler runs periodically (and admins through
+  ``POST /workers/cleanup``): casts Redis lost, jobs that died, backends that never came back.
+
+A job's owner is ``host:pid@start``: whoever sees that process gone on its own machine may
+clean its work, and the compare-and-swap makes sure only one cleaner acts.
+"""
+
+import logging
+import socket
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+import psutil
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from core.cinder import exceptions, messages
+from core.cinder.models import Snapshot, Volume, Worker
+from core.kernel import events, queues
+from core.kernel.models import Service
+
+LOG = logging.getLogger(__name__)
+
+SCHEDULER = "cinder-scheduler"
+# Statuses whose work is tracked, per resource type (Cinder's _is_cleanable).
+CLEANABLE = {
+    "VOLUME": ("creating", "downloading", "deleting"),
+    "SNAPSHOT": ("creating", "deleting"),
+}
+MODELS = {"VOLUME": Volume, "SNAPSHOT": Snapshot}
+# RQ statuses of a job that will not run again: its work, if still there, is lost.
+ENDED = ("finished", "failed", "stopped", "canceled")
+
+
+def owner_name(pid: int | None = None) -> str:
+    """``host:pid@start`` of a process (this one by default): unique even if a pid is reused."""
+    process = psutil.Process(pid)
+    return f"{socket.gethostname()}:{process.pid}@{process.create_time():.0f}"
+
+
+def owner_gone(owner: str) -> bool:
+    """True if ``owner`` names a process of this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    if not owner or host != socket.gethostname():
+        return False  # another machine's process: its own host must judge
+    pid, _, started = rest.partition("@")
+    try:
+        return not pid.isdigit() or owner_name(int(pid)) != owner
+    except psutil.Error:
+        return True
+
+
+# -- the life of a row -----------------------------------------------------------------
+
+
+def cast(
+    resource_type: str,
+    resource_id,
+    status: str,
+    *,
+    service: str,
+    queue: str,
+    func: str,
+    from_job: str | None = None,
+    strict: bool = False,
+    **kwargs,
+) -> bool:
+    """Record that the work on a resource is now ``func`` on ``service``; cast it on commit.
+
+    ``from_job``: the running job hands the work on. Nothing happens (False) if the row no
+    longer names that job: the work was cleaned up or the resource deleted meanwhile.
+    ``strict``: a cast Redis refuses raises ServiceUnavailable (the API's create answers 503
+    and rolls back); otherwise it is logged and the sweep sends it again.
+    """
+    key = {"resource_type": resource_type, "resource_id": resource_id}
+    values = {
+        "status": status,
+        "service": service,
+        "queue": queue,
+        "func": func,
+        "kwargs": kwargs,
+        "job_id": uuid.uuid4().hex,
+        "owner": "",
+        "updated_at": timezone.now(),
+    }
+    if from_job is None:
+        Worker.objects.update_or_create(**key, defaults=values)
+    elif not Worker.objects.filter(**key, job_id=from_job).update(**values):
+        LOG.info("%s %s moved on before job %s could hand it over", *key.values(), from_job)
+        return False
+    transaction.on_commit(lambda: send(values, strict))
+    return True
+
+
+def send(values: dict, strict: bool = False) -> None:
+    try:
+        queues.cast(values["queue"], values["func"], job_id=values["job_id"], **values["kwargs"])
+    except RedisError as error:
+        if strict:
+            raise exceptions.ServiceUnavailable() from error
+        LOG.warning("Cast of %s not sent (%s); the sweep will send it again", values["func"], error)
+
+
+def claim(resource_type: str, resource_id) -> bool:
+    """Take the work for the running job; False if it is not (or no longer) this job's."""
+    job_id = queues.current_job_id()
+    return job_id is not None and bool(
+        Worker.objects.filter(
+            resource_type=resource_type, resource_id=resource_id, job_id=job_id, owner=""
+        ).update(owner=owner_name(), updated_at=timezone.now())
+    )
+
+
+def finish(resource_type: str, resource_id) -> None:
+    """The running job is done with the work (call it with the last status change)."""
+    Worker.objects.filter(
+        resource_type=resource_type, resource_id=resource_id, job_id=queues.current_job_id()
+    ).delete()
+
+
+def drop(resource_type: str, resource_id) -> None:
+    """The resource is gone without a job (an unscheduled volume deleted at once)."""
+    Worker.objects.filter(resource_type=resource_type, resource_id=resource_id).delete()
+
+
+# -- cleanup ---------------------------------------------------------------------------
+
+
+def _take(row: Worker) -> bool:
+    """Claim a row for cleaning: only if nobody moved it since it was read."""
+    return bool(Worker.objects.filter(pk=row.pk, job_id=row.job_id, owner=row.owner).delete()[0])
+
+
+def resend(row: Worker) -> bool:
+    """Send the row's cast again with a new job (the old one is lost or dead)."""
+    values = {
+        "job_id": uuid.uuid4().hex,
+        "owner": "",
+        "updated_at": timezone.now(),
+    }
+    won = Worker.objects.filter(pk=row.pk, job_id=row.job_id, owner=row.owner).update(**values)
+    if won:
+        LOG.warning("Sending %s for %s %s again", row.func, row.resource_type, row.resource_id)
+        fields = {"queue": row.queue, "func": row.func, "kwargs": row.kwargs} | values
+        transaction.on_commit(lambda: send(fields))
+    return bool(won)
+
+
+def clean(row: Worker, why: str, resume: bool = True) -> str:
+    """End work whose job died; returns what became of it.
+
+    ``resume``: the work's service can do it again (a delete is sent again). Without it
+    (the backend is gone for good) a delete ends ``error_deleting``. Work the scheduler
+    held is always scheduled again: nothing was made yet.
+    """
+    if row.service == SCHEDULER or (resume and row.status == "deleting"):
+        return "resent" if resend(row) else "moved on"
+    with transaction.atomic():
+        if not _take(row):
+            return "moved on"
+        model = MODELS[row.resource_type]
+        resource = model.objects.filter(id=row.resource_id).first()
+        if resource is None:
+            return "gone"
+        if resource.status not in CLEANABLE[row.resource_type]:
+            return resource.status  # it finished meanwhile
+        ending = "error_deleting" if resource.status == "deleting" else "error"
+        if not model.conditional_update(resource.id, {"status": resource.status}, status=ending):
+            return "moved on"
+        messages.work_lost(resource, row.resource_type, resource.status, why)
+        transaction.on_commit(lambda: notify(resource))
+    LOG.warning(
+        "%s %s was %s (%s): now %s", row.resource_type, resource.id, row.status, why, ending
+    )
+    return ending
+
+
+def clean_dead_owners(rows: Iterable[Worker]) -> dict[str, int]:
+    """Clean the work whose job ran in a process of this machine that is gone."""
+    done: dict[str, int] = {}
+    for row in rows:
+        if row.owner and owner_gone(row.owner):
+            outcome = clean(row, f"the process running it ({row.owner}) died")
+            done[outcome] = done.get(outcome, 0) + 1
+    return done
+
+
+def sweep(services: Iterable[str] | None = None) -> dict[str, int]:
+    """Work no running service will finish, found and ended (``services``: only theirs).
+
+    1. A process of this machine that ran a job is gone: cleaned (a delete resumed).
+    2. A cast Redis never got or lost (no such job, nobody claimed it): sent again.
+    3. A job that ended without finishing its work (it returned early, failed, or RQ
+       abandoned it): cleaned, a delete ending ``error_deleting`` rather than failing again
+       for ever.
+    4. Work of a backend down longer than ``service_down_time``: ended (error states).
+    Rows younger than a few seconds are left alone: their cast may still be under way.
+    """
+    now = timezone.now()
+    rows = Worker.objects.filter(updated_at__lt=now - timedelta(seconds=grace_seconds()))
+    if services is not None:
+        rows = rows.filter(service__in=list(services))
+    down = down_backends(now)
+    done: dict[str, int] = {}
+
+    def count(outcome: str) -> None:
+        done[outcome] = done.get(outcome, 0) + 1
+
+    for row in rows:
+        if row.owner and owner_gone(row.owner):
+            count(clean(row, f"the process running it ({row.owner}) died"))
+        elif row.service in down:
+            count(clean(row, f"its volume service {row.service} is down", resume=False))
+        else:
+            status = queues.job_status(row.job_id)
+            if status is None and not row.owner:
+                count("resent" if resend(row) else "moved on")
+            elif status in ENDED or (status is None and row.owner):
+                count(clean(row, f"its job {status or 'vanished'}", resume=False))
+    return done
+
+
+def down_backends(now) -> set[str]:
+    cutoff = now - timedelta(seconds=settings.SERVICE_DOWN_TIME)
+    return set(
+        Service.objects.filter(binary="cinder-volume", heartbeat_at__lt=cutoff).values_list(
+            "host", flat=True
+        )
+    )
+
+
+def grace_seconds() -> float:
+    """How long a fresh row is left alone: its cast may still be on its way to Redis."""
+    return max(2.0, 2 * settings.REPORT_INTERVAL)
+
+
+def notify(resource) -> None:
+    volume_id = resource.id if isinstance(resource, Volume) else resource.volume_id
+    events.volume_changed(volume_id, resource.project_id, kind="status")
