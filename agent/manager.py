@@ -18,7 +18,7 @@ from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
 from core.cinder import cleanable
-from core.cinder.models import Snapshot, Volume
+from core.cinder.models import Snapshot, Volume, Worker
 from core.kernel import events
 from core.kernel.hosts import extract_host
 from core.kernel.recorder import FlowRecorder
@@ -155,3 +155,11 @@ def claimed(resource_type: str, resource_id: str, host: str, statuses) -> bool:
         cleanable.finish(resource_type, resource_id)
         return False
     return True
+
+
+def do_cleanup(context: dict, host: str) -> int:
+    """Cinder's ``do_cleanup``: end the work of this backend's dead workers now."""
+    rows = Worker.objects.filter(service=extract_host(host, "backend"))
+    done = cleanable.clean_dead_owners(rows)
+    LOG.info("Cleanup on %s: %s", host, done or "nothing to clean")
+    return sum(done.values())

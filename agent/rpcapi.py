@@ -7,7 +7,7 @@ commits, so a cast is never lost and a stale job finds nothing to claim.
 
 from core.cinder import cleanable
 from core.kernel.hosts import extract_host
-from core.kernel.queues import volume_queue_name
+from core.kernel.queues import cast, volume_queue_name
 
 
 def _cast(resource_type: str, resource_id: str, status: str, host: str, func: str, **kwargs):
@@ -81,3 +81,8 @@ def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:
         context=context,
         snapshot_id=snapshot_id,
     )
+
+
+def do_cleanup(context: dict, host: str) -> None:
+    """Ask a live backend to end the work its dead workers left (``POST /workers/cleanup``)."""
+    cast(volume_queue_name(host), "agent.manager.do_cleanup", context=context, host=host)

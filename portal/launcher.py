@@ -1,11 +1,13 @@
-"""What ``make run`` runs: Redis (if needed), daphne, the scheduler and the agents.
+"""What ``make run`` runs: supervisord, keeping Redis (if embedded), daphne, the scheduler
+and the agents up.
 
-1. Start the embedded Redis under var/ unless REDIS_URL names one.
-2. Start daphne on HOST:PORT, ``manage.py scheduler`` and one
-   ``manage.py agent`` per demo host, each in its own process group.
-3. Wait for /healthz to answer 200, then print the URL and the credentials.
-4. On SIGINT or SIGTERM (or if any child dies), stop every child: SIGTERM to
-   each process group, a grace period, then SIGKILL; Redis last.
+1. Write supervisord's configuration (:mod:`portal.supervision`): one program per service.
+2. Start supervisord in a session of its own, dying with this process; it starts Redis.
+3. Once Redis answers, have it start every other program.
+4. Wait for /healthz to answer 200, then print the URL and the credentials.
+5. On SIGINT or SIGTERM, stop supervisord: it stops each program (the service first, its
+   whole process group after a grace period) and exits. A program that dies meanwhile is
+   started again by supervisord, and the rest of the cloud keeps serving.
 """
 
 import os
@@ -14,12 +16,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+import xmlrpc.client
 from pathlib import Path
 
-from core.kernel.procs import child_preexec
-from portal.embedded_redis import EmbeddedRedis
+import psutil
 
-GRACE_SECONDS = 10.0
+from core.kernel.procs import child_preexec
+from portal import supervision
+from portal.embedded_redis import EmbeddedRedis
+from portal.supervision import Program
 
 
 class Launcher:
@@ -28,43 +33,62 @@ class Launcher:
         self.var_dir = var_dir
         self.host = host
         self.port = port
-        self.children: list[tuple[str, subprocess.Popen]] = []
-        self.redis: EmbeddedRedis | None = None
+        self.supervisord: subprocess.Popen | None = None
+        self.redis = None if os.environ.get("REDIS_URL") else EmbeddedRedis(var_dir)
         self.stopping = False
 
     def manage(self, *args: str) -> list[str]:
         return [sys.executable, str(self.base_dir / "manage.py"), *args]
 
-    def spawn(self, name: str, argv: list[str], env: dict) -> None:
-        process = subprocess.Popen(
-            argv, cwd=self.base_dir, env=env, start_new_session=True, preexec_fn=child_preexec
-        )
-        self.children.append((name, process))
+    def programs(self, agent_commands: list[list[str]]) -> list[Program]:
+        daphne = [sys.executable, "-m", "daphne", "-b", self.host, "-p", str(self.port)]
+        programs = [
+            Program("daphne", [*daphne, "portal.asgi:application"]),
+            Program("scheduler", self.manage("scheduler")),
+        ]
+        for command in agent_commands:
+            programs.append(Program(f"{command[0]}-{command[2]}", self.manage(*command)))
+        if self.redis is not None:
+            argv = [sys.executable, "-m", "portal.embedded_redis", str(self.var_dir)]
+            programs.insert(0, Program("redis", argv, priority=10))
+        return programs
 
     def start(self, agent_commands: list[list[str]]) -> None:
         env = dict(os.environ)
-        if not env.get("REDIS_URL"):
-            self.redis = EmbeddedRedis(self.var_dir)
-            self.redis.start()
+        if self.redis is not None:
             env["REDIS_URL"] = self.redis.url
             print(f"embedded Redis: {self.redis.url}", flush=True)
-        self.spawn(
-            "daphne",
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                self.host,
-                "-p",
-                str(self.port),
-                "portal.asgi:application",
-            ],
-            env,
+        programs = self.programs(agent_commands)
+        conf = supervision.write_config(self.var_dir, programs, self.base_dir, autostart=False)
+        self.supervisord = subprocess.Popen(
+            [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)],
+            cwd=self.base_dir,
+            env=env,
+            start_new_session=True,
+            preexec_fn=child_preexec,
         )
-        self.spawn("scheduler", self.manage("scheduler"), env)
-        for command in agent_commands:
-            self.spawn(f"agent {command[2]}", self.manage(*command), env)
+        self.start_programs(programs)
+
+    def start_programs(self, programs: list[Program]) -> None:
+        """Redis first (the others cannot start without it), then every other program."""
+        deadline = time.monotonic() + 60
+        while not self.stopping and time.monotonic() < deadline:
+            try:
+                server = supervision.rpc(self.var_dir).supervisor
+                if self.redis is not None:
+                    server.startProcess("redis", True)
+                    while not self.redis.ping() and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                server.startAllProcesses(False)
+                return
+            except OSError:
+                time.sleep(0.1)  # supervisord is not listening yet
+                continue
+            except xmlrpc.client.Fault as fault:
+                print(f"supervisord: {fault.faultString}", file=sys.stderr, flush=True)
+                return
+            if self.supervisord.poll() is not None:
+                return
 
     def wait_healthy(self, timeout: float = 90.0) -> bool:
         url = f"http://{self.host}:{self.port}/healthz"
@@ -76,39 +100,23 @@ class Launcher:
                         return True
             except OSError:
                 pass
-            if self.dead_child():
+            if self.supervisord is None or self.supervisord.poll() is not None:
                 return False
             time.sleep(0.25)
         return False
 
-    def dead_child(self) -> str | None:
-        for name, process in self.children:
-            if process.poll() is not None:
-                return name
-        return None
-
     def stop(self) -> None:
         self.stopping = True
-        for _, process in self.children:
-            _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + GRACE_SECONDS
-        for _, process in self.children:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for _, process in self.children:
-            _signal_group(process, signal.SIGKILL)  # horses and stragglers
-            process.wait()
-        if self.redis is not None:
-            self.redis.stop()
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+        if self.supervisord is None or self.supervisord.poll() is not None:
+            return
+        self.supervisord.send_signal(signal.SIGTERM)
+        try:
+            self.supervisord.wait(supervision.GRACE_SECONDS * 3)
+        except subprocess.TimeoutExpired:
+            for process in psutil.Process(self.supervisord.pid).children(recursive=True):
+                process.kill()
+            self.supervisord.kill()
+            self.supervisord.wait()
 
 
 def main(base_dir: Path, var_dir: Path, agent_commands: list[list[str]]) -> int:
@@ -129,20 +137,18 @@ def main(base_dir: Path, var_dir: Path, agent_commands: list[list[str]]) -> int:
             creds = var_dir / "demo-credentials"
             where = f" (passwords in {creds})" if creds.exists() else ""
             print(f"Log in as 'demo' (member of project demo) or 'admin'{where}.", flush=True)
-            print("Press Ctrl-C to stop.", flush=True)
+            print("A service that dies is started again. Press Ctrl-C to stop.", flush=True)
         elif not launcher.stopping:
             print(
-                f"Cinderlab did not become healthy ({launcher.dead_child() or 'timeout'}); "
-                "see the output above.",
+                "Cinderlab did not become healthy; see the output above.",
                 file=sys.stderr,
                 flush=True,
             )
             code = 1
             launcher.stopping = True
         while not launcher.stopping:
-            dead = launcher.dead_child()
-            if dead:
-                print(f"{dead} exited; stopping everything.", file=sys.stderr, flush=True)
+            if launcher.supervisord.poll() is not None:
+                print("supervisord exited; stopping.", file=sys.stderr, flush=True)
                 code = 1
                 break
             time.sleep(0.25)

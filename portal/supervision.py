@@ -9,6 +9,7 @@ program, :func:`listen`), so ``/healthz`` and the dashboard can show them.
 """
 
 import json
+import os
 import sys
 import time
 import xmlrpc.client
@@ -40,13 +41,19 @@ def events_path(var_dir: Path) -> Path:
     return folder(var_dir) / "events.jsonl"
 
 
-def write_config(var_dir: Path, programs: list[Program], workdir: Path) -> Path:
-    """supervisord.conf for these programs, their output on supervisord's (this terminal)."""
+def write_config(
+    var_dir: Path, programs: list[Program], workdir: Path, autostart: bool = True
+) -> Path:
+    """supervisord.conf for these programs, their output on supervisord's (this terminal).
+
+    ``autostart=False``: the programs wait to be started (``startProcess``) in an order.
+    """
     here = folder(var_dir)
     here.mkdir(parents=True, exist_ok=True)
     sections = [
         "[supervisord]\n"
-        f"nodaemon=true\nlogfile={here / 'supervisord.log'}\npidfile={here / 'supervisord.pid'}\n"
+        + ("user=root\n" if os.geteuid() == 0 else "")  # root already: say so, quietly
+        + f"nodaemon=true\nlogfile={here / 'supervisord.log'}\npidfile={here / 'supervisord.pid'}\n"
         f"childlogdir={here}\nloglevel=info\n",
         f"[unix_http_server]\nfile={socket_path(var_dir)}\nchmod=0700\n",
         "[rpcinterface:supervisor]\n"
@@ -59,7 +66,7 @@ def write_config(var_dir: Path, programs: list[Program], workdir: Path) -> Path:
             f"command={_command(program.argv)}\n"
             f"directory={workdir}\n"
             f"priority={program.priority}\n"
-            "autostart=true\nautorestart=true\n"
+            f"autostart={str(autostart).lower()}\nautorestart=true\n"
             f"startsecs=1\nstartretries={START_RETRIES}\n"
             # The stop signal goes to the service, which stops its own workers gracefully;
             # after the grace period the whole process group is killed.

@@ -205,21 +205,30 @@ def clean_dead_owners(rows: Iterable[Worker]) -> dict[str, int]:
     return done
 
 
-def sweep(services: Iterable[str] | None = None) -> dict[str, int]:
-    """Work no running service will finish, found and ended (``services``: only theirs).
+def clean_all(rows: Iterable[Worker], why: str) -> dict[str, int]:
+    """End every piece of this work now: its service is gone (a cleanup an admin asked for)."""
+    done: dict[str, int] = {}
+    for row in rows:
+        outcome = clean(row, why, resume=False)
+        done[outcome] = done.get(outcome, 0) + 1
+    return done
 
-    1. A process of this machine that ran a job is gone: cleaned (a delete resumed).
+
+def sweep() -> dict[str, int]:
+    """The scheduler's periodic safety net: work no running service will finish, ended.
+
+    1. The scheduler's own work, held by a scheduler process that died: scheduled again.
     2. A cast Redis never got or lost (no such job, nobody claimed it): sent again.
     3. A job that ended without finishing its work (it returned early, failed, or RQ
        abandoned it): cleaned, a delete ending ``error_deleting`` rather than failing again
        for ever.
     4. Work of a backend down longer than ``service_down_time``: ended (error states).
-    Rows younger than a few seconds are left alone: their cast may still be under way.
+    A live backend's dead workers are its agent's to clean (at once, or at init_host), or
+    an admin's (``POST /workers/cleanup``), as in Cinder. Rows younger than a few seconds
+    are left alone: their cast may still be under way.
     """
     now = timezone.now()
     rows = Worker.objects.filter(updated_at__lt=now - timedelta(seconds=grace_seconds()))
-    if services is not None:
-        rows = rows.filter(service__in=list(services))
     down = down_backends(now)
     done: dict[str, int] = {}
 
@@ -227,8 +236,8 @@ def sweep(services: Iterable[str] | None = None) -> dict[str, int]:
         done[outcome] = done.get(outcome, 0) + 1
 
     for row in rows:
-        if row.owner and owner_gone(row.owner):
-            count(clean(row, f"the process running it ({row.owner}) died"))
+        if row.service == SCHEDULER and row.owner and owner_gone(row.owner):
+            count(clean(row, f"the scheduler running it ({row.owner}) died"))
         elif row.service in down:
             count(clean(row, f"its volume service {row.service} is down", resume=False))
         else:

@@ -46,8 +46,21 @@ class Service(models.Model):
         return ((now or timezone.now()) - self.heartbeat_at).total_seconds()
 
     def is_up(self, now=None) -> bool:
+        """Cinder's is_up: heard from within ``service_down_time`` (what scheduling uses)."""
         age = self.heartbeat_age(now)
         return age is not None and age <= settings.SERVICE_DOWN_TIME
+
+    def is_alive(self, now=None) -> bool:
+        """Heard from within its heartbeat window: two ``report_interval`` and some slack.
+
+        Stricter than ``is_up``, for health: a dead service shows within seconds.
+        """
+        age = self.heartbeat_age(now)
+        return age is not None and age <= alive_window()
+
+
+def alive_window() -> float:
+    return 2 * settings.REPORT_INTERVAL + 2
 
 
 class FlowRun(models.Model):

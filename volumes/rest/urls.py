@@ -5,7 +5,7 @@ Project ids must match Cinder's ``project_id_regex`` (``[0-9a-f-]+``).
 
 from django.urls import re_path
 
-from volumes.rest import misc, quotas, snapshots, types, volumes
+from volumes.rest import misc, quotas, snapshots, types, volumes, workers
 from volumes.rest.routing import resource
 from volumes.rest.versions import version_document
 
@@ -65,6 +65,7 @@ urlpatterns = [
     route("limits", resource(GET=quotas.limits), "limits"),
     route("scheduler-stats/get_pools", resource(GET=misc.pools), "pools"),
     route("messages", resource(GET=misc.list_messages), "messages"),
+    route("workers/cleanup", resource(POST=workers.cleanup), "workers-cleanup"),
     route(
         "messages/" + ID.format("message_id"),
         resource(GET=misc.show_message, DELETE=misc.delete_message),
