@@ -5,6 +5,7 @@ see) use ``live_db``: the session's test database without a wrapping
 transaction. They never flush it; each makes its own project instead.
 """
 
+import shutil
 import uuid
 from dataclasses import dataclass
 
@@ -197,4 +198,30 @@ def server(cloud):
 def pytest_collection_modifyitems(session, config, items):
     """Browser tests last: Playwright's sync API leaves an event loop in the main
     thread, after which code calling async_to_sync in that thread is refused."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# A real headless browser: Debian's chromium driven by Playwright (browser tests,
+# and the fault suite's page that rides out a Redis restart).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed; `make test` installs it")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -218,7 +218,8 @@ def sweep() -> dict[str, int]:
     """The scheduler's periodic safety net: work no running service will finish, ended.
 
     1. The scheduler's own work, held by a scheduler process that died: scheduled again.
-    2. A cast Redis never got or lost (no such job, nobody claimed it): sent again.
+    2. A cast no worker will run: Redis never got it or lost it, or a worker took it from
+       its queue and died before claiming its work. Sent again.
     3. A job that ended without finishing its work (it returned early, failed, or RQ
        abandoned it): cleaned, a delete ending ``error_deleting`` rather than failing again
        for ever.
@@ -242,7 +243,7 @@ def sweep() -> dict[str, int]:
             count(clean(row, f"its volume service {row.service} is down", resume=False))
         else:
             status = queues.job_status(row.job_id)
-            if status is None and not row.owner:
+            if not row.owner and not (status == "queued" and queues.waiting(row.queue, row.job_id)):
                 count("resent" if resend(row) else "moved on")
             elif status in ENDED or (status is None and row.owner):
                 count(clean(row, f"its job {status or 'vanished'}", resume=False))

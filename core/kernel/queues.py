@@ -62,6 +62,11 @@ def job_status(job_id: str) -> str | None:
         return None
 
 
+def waiting(queue_name: str, job_id: str) -> bool:
+    """True if the job is in its queue, waiting for a worker (LPOS, cheap on long queues)."""
+    return Queue(queue_name, connection=redis_connection()).get_job_position(job_id) is not None
+
+
 def current_job_id() -> str | None:
     """The id of the RQ job this code runs in (None outside a job)."""
     job = get_current_job()
