@@ -8,6 +8,7 @@ it through the REST API, reads its database directly, and checks what is left.
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -198,6 +199,19 @@ class Stack:
             headers={"X-Auth-Token": token, "OpenStack-API-Version": "volume 3.71"},
             timeout=30,
         )
+
+    def browse(self, user: str, path: str) -> str:
+        """A page as ``user`` sees it, logged in through the login form."""
+        session = requests.Session()
+        form = session.get(f"{self.url}/accounts/login/", timeout=30)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        session.post(
+            f"{self.url}/accounts/login/",
+            data={"username": user, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{self.url}/accounts/login/"},
+            timeout=30,
+        )
+        return session.get(f"{self.url}{path}", headers={"Accept": "text/html"}, timeout=30).text
 
     def create(self, tag: str, size: int = 1, **fields) -> requests.Response:
         volume = {"size": size, "metadata": {"fault": tag}, **fields}

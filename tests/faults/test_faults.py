@@ -7,6 +7,7 @@ answering whenever daphne itself was not the process killed.
 """
 
 import pytest
+import requests
 
 from tests.faults.stack import Load, Stack, assert_nothing_lost, restarted, settled
 from tests.waiting import wait_until
@@ -39,8 +40,19 @@ def test_kill_9_of_a_service_with_creates_in_flight(stack, tag, program):
 
     assert load.statuses == {202}  # the web kept answering
     restarted(stack, program, pid)
-    assert stack.processes()[program]["restarts"] >= 1
+    restarts = stack.processes()[program]["restarts"]
+    assert restarts >= 1
     assert_nothing_lost(stack, load, settled(stack, tag))
+    # The restart shows on /healthz and on the dashboard.
+    stack.wait_healthy()
+    assert (
+        requests.get(f"{stack.url}/healthz", timeout=10).json()["processes"][program]["restarts"]
+        == restarts
+    )
+    dashboard = stack.browse("admin", "/")
+    assert f'data-process="{program}" data-process-state="RUNNING" data-restarts="{restarts}"' in (
+        dashboard
+    )
 
 
 def test_kill_9_of_a_worker_in_the_middle_of_a_task(stack, tag):

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from agent.models import Fault
@@ -52,11 +53,14 @@ def test_cinder_work_cleanup_ends_a_create_a_killed_agent_left_stuck(world, serv
             what="the create to be under way on the agent",
         )
         os.killpg(cloud.procs.pop(name).pid, signal.SIGKILL)  # the agent and its workers
-        wait_until(
-            lambda: not Service.objects.get(host=service_host).is_alive(timezone.now()),
+        report = wait_until(
+            lambda: (lambda r: r if r.status_code == 503 else None)(Client().get("/healthz")),
             timeout=30,
-            what="the killed agent's heartbeats to stop",
-        )
+            what="/healthz to see the killed agent",
+        ).json()
+        # Honest health: down within its heartbeat window, before service_down_time.
+        assert report["agents"][service_host]["ok"] is False
+        assert Service.objects.get(host=service_host).is_up(timezone.now())
         assert Volume.objects.get(id=volume.id).status == "creating"  # stuck, as in Cinder
         assert Worker.objects.filter(resource_id=volume.id, service=service_host).exists()
 
