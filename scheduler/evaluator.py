@@ -35,9 +35,12 @@ would:
 
 Not accepted, as in Cinder: ``%``, single ``&`` or ``|`` (Cinder's docs list
 them, its parser does not), exponent notation (``1e3``), leading-dot numbers.
-Deliberate safety limits where Cinder would carry on: text repetition
-(``'a' * 3``), integer powers with enormous results, and complex results are
-errors; expressions are capped in length and nesting depth.
+Deliberate safety limits where Cinder would carry on, because a backend's text must
+never stall the scheduler: text repetition (``'a' * 3``), any integer result
+wider than ``MAX_NUMBER_BITS`` (a power, a product, a sum: a float overflows
+there anyway) and complex results are errors; expressions are capped in length
+and nesting depth, and running out of stack or memory is an error too. Every
+error fails the one pool whose function it is, with the reason in the trace.
 """
 
 import operator
@@ -47,8 +50,10 @@ from functools import lru_cache
 from typing import Any
 
 MAX_LENGTH = 4096
-MAX_DEPTH = 64
-MAX_POWER_BITS = 65536
+# Each level of nesting costs the parser about 14 frames: 32 levels stay far below
+# Python's recursion limit even when the caller's stack is already deep.
+MAX_DEPTH = 32
+MAX_NUMBER_BITS = 1024
 
 Node = Callable[[Mapping[str, Any]], Any]
 
@@ -158,12 +163,25 @@ def _constant(value: Any) -> Node:
     return lambda env: value
 
 
+def _bounded(value: Any) -> Any:
+    """Refuse integers wider than MAX_NUMBER_BITS: each step stays cheap, whatever the text."""
+    if type(value) is int and value.bit_length() > MAX_NUMBER_BITS:
+        raise OverflowError(f"a number wider than {MAX_NUMBER_BITS} bits")
+    return value
+
+
+def _shown(value: Any) -> str:
+    if type(value) is int and value.bit_length() > 64:
+        return f"<a {value.bit_length()}-bit number>"
+    return repr(value)
+
+
 def _guard(op: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         try:
-            return op(a, b)
+            return _bounded(op(a, b))
         except (TypeError, ValueError, OverflowError) as exc:
-            raise _fail(f"cannot compute {a!r} {symbol} {b!r}: {exc}") from None
+            raise _fail(f"cannot compute {_shown(a)} {symbol} {_shown(b)}: {exc}") from None
 
     return apply
 
@@ -183,8 +201,8 @@ def _divide(a: Any, b: Any) -> Any:
 
 def _power(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int) and b > 0:
-        if abs(a) > 1 and (abs(a).bit_length() - 1) * b > MAX_POWER_BITS:
-            raise OverflowError("result too large")
+        if abs(a) > 1 and (abs(a).bit_length() - 1) * b > MAX_NUMBER_BITS:
+            raise OverflowError(f"a number wider than {MAX_NUMBER_BITS} bits")
     result = pow(a, b)
     if isinstance(result, complex):
         raise ValueError("complex result")
@@ -475,21 +493,45 @@ class Expression:
             return self._root(variables)
         except RecursionError:
             raise EvaluatorError("expression is nested too deeply") from None
+        except MemoryError:
+            raise EvaluatorError("expression needs too much memory") from None
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
 
-@lru_cache(maxsize=1024)
 def parse(text: str) -> Expression:
-    """Parse once; a fleet of pools usually shares a handful of functions."""
+    """Parse once; a fleet of pools usually shares a handful of functions.
+
+    A text that does not parse is remembered too, so a bad function costs its parse
+    once, not once per pool and request.
+    """
     if not isinstance(text, str):
         raise EvaluatorSyntaxError("expression must be text")
+    outcome = _parse(text)
+    if isinstance(outcome, EvaluatorError):
+        raise outcome
+    return outcome
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Expression | EvaluatorError:
     if len(text) > MAX_LENGTH:
-        raise EvaluatorSyntaxError(f"expression longer than {MAX_LENGTH} characters")
+        return EvaluatorSyntaxError(f"expression longer than {MAX_LENGTH} characters")
     parser = _Parser(text)
-    root = parser.parse()
+    try:
+        root = parser.parse()
+    except EvaluatorSyntaxError as error:
+        return error
+    except RecursionError:  # nesting within MAX_DEPTH, on a stack already deep
+        return EvaluatorSyntaxError("expression is nested too deeply")
+    except MemoryError:
+        return EvaluatorSyntaxError("expression needs too much memory")
     return Expression(text, root, frozenset(parser.names))
+
+
+def clear_cache() -> None:
+    _parse.cache_clear()
 
 
 def evaluate(text: str, **variables: Mapping[str, Any]) -> Any:
@@ -502,6 +544,7 @@ __all__ = [
     "EvaluatorSyntaxError",
     "Expression",
     "FUNCTIONS",
+    "clear_cache",
     "evaluate",
     "parse",
 ]

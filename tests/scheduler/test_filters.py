@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from scheduler.decision import decide
 from scheduler.filters import (
     FAIL,
     PASS,
@@ -393,3 +394,22 @@ def test_batch_filtering_gives_the_same_answers_as_one_pool_at_a_time() -> None:
         assert (p in kept) is verdict.passed
         assert failed.get(p.name, "") == verdict.reason
     assert names == [p.name for p in kept]
+
+
+def test_a_hostile_filter_function_fails_only_its_own_pool() -> None:
+    """One backend's text must not stall or break scheduling for the others."""
+    product = " * ".join(["3 ^ 600"] * 120)  # each step fits; the product would not
+    nested = "(" * 200 + "1" + ")" * 200
+    fleet = [
+        pool("huge@lvm#lvm", filter_function=product),
+        pool("deep@lvm#lvm", filter_function=nested),
+        pool("fine@lvm#lvm", filter_function="volume.size < 100"),
+    ]
+    opts = Options(filters=["DriverFilter"])
+
+    decision = decide(fleet, Request(size=1), opts)
+
+    failed = decision.filters[0].failed
+    assert "wider than 1024 bits" in failed["huge@lvm#lvm"]
+    assert "nested too deeply" in failed["deep@lvm#lvm"]
+    assert decision.chosen == "fine@lvm#lvm"
