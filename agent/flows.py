@@ -295,7 +295,9 @@ class CreateVolumeFromSpecTask(ManagerTask):
         Volume.conditional_update(volume_id, {"status": "creating"}, status="downloading")
         events.volume_changed(volume_id, Volume.objects.get(id=volume_id).project_id, "status")
         try:
-            self.driver.copy_image_to_volume(volume_id, location, spec["volume_size"])
+            self.driver.copy_image_to_volume(
+                volume_id, location, spec["volume_size"], disk_format=meta["disk_format"]
+            )
         except LVMDriverError as error:
             if type(error).__name__ == "ImageUnacceptable":
                 raise

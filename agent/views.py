@@ -1,4 +1,4 @@
-"""The Backends page: each backend, its service and its active faults; admins set and clear them."""
+"""The Backends page (cloud admins): each backend, its service and its faults to set and clear."""
 
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
@@ -11,12 +11,13 @@ from core.kernel.models import Service
 
 
 def _require_admin(request) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("Only administrators may change faults.")
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only the cloud admin may see and change backends' faults.")
 
 
 @require_GET
 def backend_list(request):
+    _require_admin(request)
     services = {s.host: s for s in Service.objects.filter(binary="cinder-volume")}
     backends = []
     for config in BackendConfig.objects.prefetch_related("faults"):

@@ -177,6 +177,9 @@ RESERVATION_CLEAN_INTERVAL = envint("RESERVATION_CLEAN_INTERVAL", RESERVATION_EX
 DEFAULT_AVAILABILITY_ZONE = envstr("DEFAULT_AVAILABILITY_ZONE", "nova")
 DEFAULT_VOLUME_TYPE = envstr("DEFAULT_VOLUME_TYPE", "__DEFAULT__")
 
+# The image catalog: the largest upload accepted (bytes), checked as it streams in.
+IMAGE_UPLOAD_MAX_BYTES = envint("IMAGE_UPLOAD_MAX_BYTES", 1024**3)
+
 # Agent options. AGENT_WORKERS: processes running an agent's jobs concurrently.
 AGENT_WORKERS = envint("AGENT_WORKERS", 3)
 VOLUME_CLEAR = envstr("VOLUME_CLEAR", "zero")

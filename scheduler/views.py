@@ -17,14 +17,18 @@ POOLS_PER_PAGE = 100
 
 def _require_member(request) -> None:
     """Project members (and administrators) may look at the fleet."""
-    if not (request.user.is_staff or projects_of(request.user)):
+    if not (request.user.is_superuser or projects_of(request.user)):
         raise PermissionDenied("Only project members may see the fleet.")
 
 
 @require_GET
 def what_if(request):
     _require_member(request)
-    form = WhatIfForm(request.GET or None)
+    form = WhatIfForm(
+        request.GET or None,
+        projects=projects_of(request.user),
+        is_admin=request.user.is_superuser,
+    )
     context = {"form": form}
     if form.is_valid():
         data = form.cleaned_data
@@ -87,7 +91,7 @@ def backend_enable(request, host: str):
 
 
 def _require_admin(request) -> None:
-    if not request.user.is_staff:
+    if not request.user.is_superuser:
         raise PermissionDenied("Only administrators may disable or enable a backend.")
 
 

@@ -73,7 +73,7 @@ class ExtractVolumeRequestTask(ApiTask):
         size = self._extract_size(size, snapshot, source)
         if image is not None:
             self._check_image_metadata(image, size)
-        vtype = self._extract_volume_type(volume_type, snapshot, source)
+        vtype = self._extract_volume_type(context, volume_type, snapshot, source)
         origin = source or (snapshot.volume if snapshot else None)
         zones = self._extract_availability_zones(availability_zone, vtype, origin, snapshot)
         return {
@@ -171,7 +171,9 @@ class ExtractVolumeRequestTask(ApiTask):
             )
 
     @staticmethod
-    def _extract_volume_type(volume_type, snapshot=None, source=None) -> VolumeType:
+    def _extract_volume_type(context, volume_type, snapshot=None, source=None) -> VolumeType:
+        """By name or id, among the types the caller may use (a private type is found
+        only by projects given access to it, and by admins)."""
         if not volume_type:
             # The source volume's type, then the snapshot's, then the default.
             if source is not None:
@@ -179,12 +181,10 @@ class ExtractVolumeRequestTask(ApiTask):
             if snapshot is not None:
                 return snapshot.volume_type
             return VolumeType.default()
-        found = VolumeType.objects.filter(name=volume_type).first()
-        if found is None:
-            try:
-                found = VolumeType.objects.filter(id=volume_type).first()
-            except Exception:  # not a UUID
-                found = None
+        usable = VolumeType.usable_by(context["project_id"], context.get("is_admin", False))
+        found = usable.filter(name=volume_type).first()
+        if found is None and _uuid_or_none(volume_type) is not None:
+            found = usable.filter(id=_uuid_or_none(volume_type)).first()
         if found is None:
             raise exceptions.VolumeTypeNotFoundByName(volume_type_name=volume_type)
         return found

@@ -35,15 +35,18 @@ class VolumeCreateForm(forms.Form):
         min_value=1, max_value=MAX_SIZE, initial=1, label="Size (GiB)", required=False
     )
     volume_type = forms.ModelChoiceField(
-        queryset=VolumeType.objects.filter(is_public=True),
+        queryset=VolumeType.objects.none(),  # the types the project may use: see __init__
         to_field_name="name",
         empty_label=None,
         label="Type",
     )
     availability_zone = forms.ChoiceField(label="Availability zone")
 
-    def __init__(self, *args, project=None, **kwargs):
+    def __init__(self, *args, project=None, is_admin: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["volume_type"].queryset = VolumeType.usable_by(
+            project.pk if project else None, is_admin
+        )
         zones = sorted(availability_zones())
         self.fields["availability_zone"].choices = [(z, z) for z in zones]
         self.fields["availability_zone"].initial = settings.DEFAULT_AVAILABILITY_ZONE
@@ -139,3 +142,8 @@ class ImageUploadForm(forms.Form):
         choices=[("private", "private (this project)"), ("public", "public")], initial="private"
     )
     file = forms.FileField()
+
+    def __init__(self, *args, is_admin: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not is_admin:  # as Glance: only the cloud admin publishes images to everyone
+            self.fields["visibility"].choices = [("private", "private (this project)")]

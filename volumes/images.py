@@ -7,11 +7,31 @@ the file fails, both go, so a failed upload leaves nothing half-written.
 import hashlib
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
 from core.cinder.models import Image
 
 QCOW2_MAGIC = b"QFI\xfb"
+
+
+class SizeLimit(FileUploadHandler):
+    """Counts an upload as it streams in and stops it past ``bytes``: nothing more is read,
+    and the part already received is thrown away."""
+
+    def __init__(self, request, limit: int) -> None:
+        super().__init__(request)
+        self.bytes = limit
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.bytes:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data  # on to the handler that stores it
+
+    def file_complete(self, file_size: int) -> None:
+        return None
 
 
 def images_dir():

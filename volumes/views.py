@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import messages as flash
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.cinder import exceptions, quota
@@ -29,7 +31,12 @@ def volume_list(request):
 def volume_create(request):
     project = current_project(request)
     initial = _source_from_query(request.GET)
-    form = VolumeCreateForm(request.POST or None, project=project, initial=initial)
+    form = VolumeCreateForm(
+        request.POST or None,
+        project=project,
+        is_admin=request.user.is_superuser,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -147,11 +154,28 @@ def snapshot_delete(request, snapshot_id):
     return redirect("volumes:detail", volume_id=snapshot.volume_id)
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def image_list(request):
-    """The image catalog, with an upload form (a file saved under VAR_DIR/images)."""
+    """The image catalog, with an upload form (a file saved under VAR_DIR/images).
+
+    The upload is counted as it streams in and stopped past IMAGE_UPLOAD_MAX_BYTES, so an
+    oversized file never fills the disk (the handler must be in place before the body is
+    read, hence CSRF checked here rather than by the middleware).
+    """
+    limit = images.SizeLimit(request, settings.IMAGE_UPLOAD_MAX_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _image_list(request, limit)
+
+
+@csrf_protect
+def _image_list(request, limit):
     project = current_project(request)
-    form = ImageUploadForm(request.POST or None, request.FILES or None)
+    form = ImageUploadForm(
+        request.POST or None, request.FILES or None, is_admin=request.user.is_superuser
+    )
+    if limit.exceeded:
+        form.add_error("file", f"The image is larger than {limit.bytes} bytes.")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         image = images.upload(

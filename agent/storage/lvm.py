@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from agent.storage import image_format
 from agent.storage.brick import LVM
 from agent.storage.exception import (
     ImageUnacceptable,
@@ -222,17 +223,24 @@ class LVMDriver:
         return name
 
     def copy_image_to_volume(
-        self, volume_id: str, image_path: str | Path, size_gb: int | None = None
+        self,
+        volume_id: str,
+        image_path: str | Path,
+        size_gb: int | None = None,
+        disk_format: str | None = None,
     ) -> dict:
-        """Write a (raw) image into the volume as Cinder's fetch_to_raw does once the image is
-        local: ``qemu-img info``, the size check, then ``qemu-img convert -O raw``. Returns the
-        image's format and virtual size."""
+        """Write an image into the volume as Cinder's fetch_to_raw does once the image is
+        local: inspect its header, ``qemu-img info``, the checks, then ``qemu-img convert -O
+        raw``. An image pointing at another file (a backing file, an external data file) or
+        not in the format it claims (``disk_format``) is refused before qemu-img reads it.
+        Returns the image's format and virtual size."""
         name = volume_name(volume_id)
         image = os.path.abspath(image_path)
         with self._failures():
-            fmt = _inspect_format(Path(image))
+            fmt = _inspected(Path(image), disk_format)
             info_cmd = ["env", "LC_ALL=C", "qemu-img", "info", "-f", fmt, "--output=json", image]
             info = json.loads(self.runner.run(info_cmd).stdout)
+            _check_info(image, fmt, info)
             volume_size = size_gb or self._size_gb(name)
             image_size = math.ceil(float(info["virtual-size"]) / GiB)
             if image_size > volume_size:
@@ -395,11 +403,37 @@ class LVMDriver:
             raise LVMDriverError(lvm_message(error.result), error.result) from error
 
 
-def _inspect_format(path: Path) -> str:
-    """Cinder inspects an image's format itself before asking qemu-img about it."""
+def _inspected(path: Path, claimed: str | None) -> str:
+    """Cinder's format inspection: the image's real format, refused if it points at other
+    files or is not what it claims to be."""
     try:
-        with open(path, "rb") as image:
-            magic = image.read(4)
+        facts = image_format.inspect(path)
     except OSError as error:
         raise ImageUnacceptable(f"Image {path} is unacceptable: {error.strerror}") from error
-    return "qcow2" if magic == b"QFI\xfb" else "raw"
+    except image_format.ImageUnreadable as error:
+        raise ImageUnacceptable(f"Image {path} is unacceptable: {error}") from error
+    if facts.backing_file is not None:
+        raise ImageUnacceptable(
+            f"Image {path} is unacceptable: fmt={facts.format} backed by: {facts.backing_file}"
+        )
+    if facts.data_file is not None:
+        raise ImageUnacceptable(
+            f"Image {path} is unacceptable: fmt={facts.format} has a data file:"
+            f" {facts.data_file or '(unnamed)'}"
+        )
+    if claimed is not None and claimed != facts.format:
+        raise ImageUnacceptable(
+            f"Image {path} is unacceptable: Image format {facts.format} does not match the"
+            f" disk_format {claimed} it was uploaded as"
+        )
+    return facts.format
+
+
+def _check_info(path: str, fmt: str, info: dict) -> None:
+    """What qemu-img says must agree: the same format, no backing file, no data file."""
+    data_file = ((info.get("format-specific") or {}).get("data") or {}).get("data-file")
+    if info.get("format") != fmt or info.get("backing-filename") or data_file:
+        raise ImageUnacceptable(
+            f"Image {path} is unacceptable: qemu-img reports format {info.get('format')},"
+            f" backing file {info.get('backing-filename')}, data file {data_file}"
+        )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agent.storage import image_format
 from agent.storage.allowlist import Allowlist, Invocation
 from agent.storage.datacopy import copy_range
 from agent.storage.lvm_reply import EINVALID_CMD_LINE, Reply
@@ -256,23 +257,25 @@ class SimulatedRunner(BaseRunner):
         reply = Reply()
         if path is None:
             return _qemu_cannot_open(reply, path_text)
-        detected, virtual = _image_format(path)
-        fmt = str(invocation.options.get("-f", detected))
-        if fmt != detected and fmt != "raw":
+        facts = _image_facts(path)
+        fmt = str(invocation.options.get("-f", facts.format))
+        if fmt != facts.format and fmt != "raw":
             reply.stderr.append(
                 f"qemu-img: Could not open '{path_text}': Image is not in {fmt} format"
             )
             reply.exit_code = 1
             return reply
-        if fmt == "raw":
-            virtual = path.stat().st_size
         info = {
-            "virtual-size": virtual,
+            "virtual-size": path.stat().st_size if fmt == "raw" else facts.virtual_size,
             "filename": path_text,
             "format": fmt,
             "actual-size": path.stat().st_blocks * SECTOR,
             "dirty-flag": False,
         }
+        if fmt == "qcow2" and facts.backing_file is not None:
+            info["backing-filename"] = facts.backing_file
+        if fmt == "qcow2" and facts.data_file is not None:
+            info["format-specific"] = {"type": "qcow2", "data": {"data-file": facts.data_file}}
         reply.stdout.append(json.dumps(info, indent=4))
         return reply
 
@@ -285,7 +288,7 @@ class SimulatedRunner(BaseRunner):
         dst = self.vg.resolve_device(target)
         if dst is None:
             return _qemu_cannot_open(reply, target)
-        detected, _ = _image_format(src)
+        detected = _image_facts(src).format
         fmt = str(invocation.options.get("-f", detected))
         if fmt != "raw" or detected != "raw":
             reply.stderr.append(
@@ -351,13 +354,12 @@ def _human(amount: float, base: int) -> str:
     return f"{text} {units[index]}"
 
 
-def _image_format(path: Path) -> tuple[str, int]:
-    """('qcow2', virtual size) when the file starts with qcow2's magic, else ('raw', size)."""
-    with open(path, "rb") as image:
-        header = image.read(32)
-    if header[:4] == b"QFI\xfb" and len(header) >= 32:
-        return "qcow2", int.from_bytes(header[24:32], "big")
-    return "raw", path.stat().st_size
+def _image_facts(path: Path) -> image_format.ImageFacts:
+    """What qemu-img would read in the header (a header it cannot read: a raw file)."""
+    try:
+        return image_format.inspect(path)
+    except image_format.ImageUnreadable:
+        return image_format.ImageFacts("raw", path.stat().st_size)
 
 
 def _qemu_cannot_open(reply: Reply, path: str) -> Reply:

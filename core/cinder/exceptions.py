@@ -30,6 +30,10 @@ class InvalidVolume(Invalid):
     message = "Invalid volume: %(reason)s"
 
 
+class InvalidVolumeType(Invalid):
+    message = "Invalid volume type: %(reason)s"
+
+
 class InvalidSnapshot(Invalid):
     message = "Invalid snapshot: %(reason)s"
 

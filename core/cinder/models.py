@@ -159,6 +159,33 @@ class VolumeType(models.Model):
     def default(cls) -> "VolumeType":
         return cls.objects.get(name=settings.DEFAULT_VOLUME_TYPE)
 
+    @classmethod
+    def usable_by(cls, project_ids: str | list[str] | None, is_admin: bool = False):
+        """The types a project (or any of several) may see and use: public ones and private
+        ones it was given (os-volume-type-access); admins may use every type."""
+        if is_admin:
+            return cls.objects.all()
+        if not isinstance(project_ids, list):
+            project_ids = [project_ids]
+        return cls.objects.filter(
+            models.Q(is_public=True) | models.Q(access__project_id__in=project_ids)
+        ).distinct()
+
+
+class VolumeTypeAccess(models.Model):
+    """A project's access to a private volume type (Cinder's volume_type_projects)."""
+
+    volume_type = models.ForeignKey(VolumeType, on_delete=models.CASCADE, related_name="access")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="type_access")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["volume_type", "project"], name="one_access_per_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volume_type} for {self.project}"
+
 
 class VolumeTypeExtraSpec(models.Model):
     volume_type = models.ForeignKey(

@@ -1,5 +1,6 @@
 """The LVM driver: Cinder's command lines, real bytes through clones and wipes, Cinder's stats."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from agent.storage.exception import (
     VolumeGroupNotFound,
     VolumeIsBusy,
 )
+from agent.storage.image_format import qcow2_header
 from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import GiB, MiB, SimulatedVolumeGroup
@@ -286,6 +288,50 @@ def test_an_image_larger_than_the_volume_is_unacceptable(thick, tmp_path):
         match="Image virtual size is 2GB and doesn't fit in a volume of size 1GB.",
     ):
         thick.driver.copy_image_to_volume("0001", image)
+
+
+@pytest.mark.parametrize(
+    "header, refusal",
+    [
+        (qcow2_header(GiB, backing_file="/etc/shadow"), "fmt=qcow2 backed by: /etc/shadow"),
+        (qcow2_header(GiB, data_file="/dev/sda"), "fmt=qcow2 has a data file: /dev/sda"),
+    ],
+)
+def test_an_image_pointing_at_a_host_file_is_refused_before_qemu_img_reads_it(
+    thick, tmp_path, header, refusal
+):
+    """OSSA-2024-001's class: a qcow2 naming another file would copy it into the volume."""
+    image = tmp_path / "evil.qcow2"
+    image.write_bytes(header)
+    thick.driver.create_volume("0001", 1)
+    ran = len(thick.lines())
+
+    with pytest.raises(ImageUnacceptable, match=refusal):
+        thick.driver.copy_image_to_volume("0001", image, disk_format="qcow2")
+
+    assert not [line for line in thick.lines()[ran:] if "qemu-img" in line]
+
+
+def test_an_image_not_in_the_format_it_claims_is_refused(thick, tmp_path):
+    image = tmp_path / "claims-raw.img"
+    image.write_bytes(qcow2_header(GiB))
+    thick.driver.create_volume("0001", 1)
+
+    with pytest.raises(ImageUnacceptable, match="format qcow2 does not match the disk_format raw"):
+        thick.driver.copy_image_to_volume("0001", image, disk_format="raw")
+
+
+def test_the_simulated_qemu_img_reports_a_backing_file_as_qemu_img_does(thick, tmp_path):
+    image = tmp_path / "backed.qcow2"
+    image.write_bytes(qcow2_header(GiB, backing_file="base.img"))
+
+    info = json.loads(
+        thick.runner.run(
+            ["env", "LC_ALL=C", "qemu-img", "info", "-f", "qcow2", "--output=json", str(image)]
+        ).stdout
+    )
+
+    assert info["backing-filename"] == "base.img" and info["virtual-size"] == GiB
 
 
 # --------------------------------------------------------------------------- wiping

@@ -52,7 +52,7 @@ def test_an_admin_disables_a_backend_on_the_pools_page_and_what_if_leaves_it_out
     from scheduler import backends
     from tests.conftest import make_user
 
-    admin = make_user(f"pools-admin-{uuid.uuid4().hex[:6]}", world.project, is_staff=True)
+    admin = make_user(f"pools-admin-{uuid.uuid4().hex[:6]}", world.project, is_superuser=True)
     page = login(admin)
     try:
         page.click("text=Pools")

@@ -117,7 +117,7 @@ def test_a_member_cannot_disable_a_backend(world, ghosts):
 
 def test_an_admin_disables_a_backend_with_a_reason_and_enables_it_again(live_db, ghosts):
     _, hosts, _ = ghosts
-    admin = make_user(f"adm-{uuid.uuid4().hex[:6]}", is_staff=True)
+    admin = make_user(f"adm-{uuid.uuid4().hex[:6]}", is_superuser=True)
     client = client_for(admin)
 
     page = client.get(reverse("scheduler:pools"), {"q": hosts["big"]}).content.decode()
@@ -133,7 +133,7 @@ def test_an_admin_disables_a_backend_with_a_reason_and_enables_it_again(live_db,
 
 def test_disabling_without_a_reason_changes_nothing_and_says_why(live_db, ghosts):
     _, hosts, _ = ghosts
-    admin = make_user(f"adm-{uuid.uuid4().hex[:6]}", is_staff=True)
+    admin = make_user(f"adm-{uuid.uuid4().hex[:6]}", is_superuser=True)
 
     response = client_for(admin).post(
         reverse("scheduler:disable", args=[hosts["big"]]), {"reason": "  "}, follow=True

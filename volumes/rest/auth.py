@@ -29,7 +29,12 @@ class Caller:
 
     @property
     def is_admin(self) -> bool:
-        return "admin" in self.roles
+        """The cloud admin (a superuser): the one meaning of admin, in the API as on the web.
+
+        An ``admin`` role on some project is Keystone's project admin: it grants nothing
+        outside that project, and inside it no more than a member has.
+        """
+        return bool(self.user.is_superuser)
 
     @property
     def project_id(self) -> str:

@@ -1,10 +1,11 @@
-"""/types and their extra specs: everyone reads (public types), admins write."""
+"""/types, their extra specs and their access lists: everyone reads the types they may
+use (public ones, and private ones their project was given), admins write."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from core.cinder import exceptions
-from core.cinder.models import VolumeType, VolumeTypeExtraSpec
+from core.cinder.models import Project, VolumeType, VolumeTypeAccess, VolumeTypeExtraSpec
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call
@@ -31,22 +32,24 @@ TYPE_CREATE = {
 }
 
 
+def usable(call: Call):
+    return VolumeType.usable_by(call.caller.project_id, call.caller.is_admin)
+
+
 def get_type(call: Call, type_id: str) -> VolumeType:
     if type_id == "default":
         return VolumeType.default()
     found = parse_uuid(type_id)
-    vtype = VolumeType.objects.filter(id=found).first() if found else None
-    if vtype is None or (not vtype.is_public and not call.caller.is_admin):
+    vtype = usable(call).filter(id=found).first() if found else None
+    if vtype is None:
         raise exceptions.VolumeTypeNotFound(volume_type_id=type_id)
     return vtype
 
 
 def list_types(call: Call) -> tuple[int, dict]:
-    types = VolumeType.objects.prefetch_related("extra_specs")
+    types = usable(call).prefetch_related("extra_specs")
     is_public = call.request.GET.get("is_public")
-    if not call.caller.is_admin:
-        types = types.filter(is_public=True)
-    elif is_public not in (None, "None", ""):
+    if call.caller.is_admin and is_public not in (None, "None", ""):
         types = types.filter(is_public=schemas.truthy(is_public))
     queryset = types.order_by(*listing.sort_keys(call, SORT_KEYS, default="name"))
     items, links, _ = listing.paginate(call, queryset, "types")
@@ -148,4 +151,63 @@ def update_spec(call: Call, type_id: str, key: str) -> tuple[int, dict]:
 def delete_spec(call: Call, type_id: str, key: str) -> tuple[int, None]:
     call.require_admin("volume_extension:types_extra_specs:delete")
     _spec(call, get_type(call, type_id), key).delete()
+    return 202, None
+
+
+# -- os-volume-type-access (admins) ------------------------------------------------------
+
+ACCESS_ACTION = {
+    "type": "object",
+    "properties": {
+        action: {
+            "type": "object",
+            "properties": {"project": {"type": "string", "minLength": 1, "maxLength": 255}},
+            "required": ["project"],
+            "additionalProperties": False,
+        }
+        for action in ("addProjectAccess", "removeProjectAccess")
+    },
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+}
+
+
+def list_access(call: Call, type_id: str) -> tuple[int, dict]:
+    call.require_admin("volume_extension:volume_type_access")
+    vtype = get_type(call, type_id)
+    if vtype.is_public:
+        raise Fault(404, "Access list not available for public volume types.")
+    access = [
+        {"volume_type_id": str(vtype.id), "project_id": project_id}
+        for project_id in vtype.access.values_list("project_id", flat=True)
+    ]
+    return 200, {"volume_type_access": access}
+
+
+def type_action(call: Call, type_id: str) -> tuple[int, None]:
+    """``addProjectAccess`` / ``removeProjectAccess`` on a private type."""
+    body = call.body()
+    schemas.validate(ACCESS_ACTION, body)
+    action, args = next(iter(body.items()))
+    call.require_admin(f"volume_extension:volume_type_access:{action}")
+    vtype = get_type(call, type_id)
+    if vtype.is_public:
+        raise exceptions.InvalidVolumeType(
+            reason="Type access modification is not applicable to public volume type."
+        )
+    project = args["project"]
+    if not Project.objects.filter(pk=project).exists():
+        raise Fault(404, f"Project {project} could not be found.")
+    if action == "addProjectAccess":
+        try:
+            with transaction.atomic():
+                VolumeTypeAccess.objects.create(volume_type=vtype, project_id=project)
+        except IntegrityError:
+            raise Fault(
+                409,
+                f"Volume type access for {vtype.id}/{project} combination already exists.",
+            ) from None
+    elif not VolumeTypeAccess.objects.filter(volume_type=vtype, project_id=project).delete()[0]:
+        raise Fault(404, f"Volume type access not found for {vtype.id}/{project} combination.")
     return 202, None

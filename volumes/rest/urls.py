@@ -42,6 +42,14 @@ urlpatterns = [
         "type",
     ),
     route(
+        "types/" + ID.format("type_id") + "/action", resource(POST=types.type_action), "type-action"
+    ),
+    route(
+        "types/" + ID.format("type_id") + "/os-volume-type-access",
+        resource(GET=types.list_access),
+        "type-access",
+    ),
+    route(
         "types/" + ID.format("type_id") + "/extra_specs",
         resource(GET=types.list_specs, POST=types.set_specs),
         "extra-specs",
