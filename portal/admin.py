@@ -1,11 +1,11 @@
 from django.contrib import admin
 
+from core.cinder.models import Membership, Project
+from core.kernel.models import FlowRun, Service, TaskRun
+
 # One meaning of admin: the Django admin is the cloud admin's (a superuser's), as the
 # API's admin actions, the Backends page and the all-projects dashboard are.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
-
-from core.cinder.models import Membership, Project
-from core.kernel.models import FlowRun, Service, TaskRun
 
 
 class MembershipInline(admin.TabularInline):
