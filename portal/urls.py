@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
@@ -28,7 +29,19 @@ urlpatterns = [
     path("v3/", include("volumes.rest.urls")),
     path("identity/", include("portal.identity.urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's auth URLs without password reset: no mail is configured to send it.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("volumes/", include("volumes.urls")),
     path("backends/", include("agent.urls")),
     path("scheduler/", include("scheduler.urls")),

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from core.cinder import exceptions, quota
 from core.cinder.models import Project
 from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
+from core.kernel.numbers import ascii_int
 
 
 def _resource_choices() -> list[tuple[str, str]]:
@@ -170,7 +171,7 @@ class QuotaLimitAdmin(admin.ModelAdmin):
             if raw == "" and resource in overrides:
                 QuotaLimit.objects.filter(project=project, resource=resource).delete()
                 quota.nudge([project.pk])
-            elif raw != "" and (not raw.lstrip("-").isdigit()):
+            elif raw != "" and ascii_int(raw.removeprefix("-")) is None:
                 errors.append(f"{resource}: '{raw}' is not an integer.")
             elif raw != "" and int(raw) != overrides.get(resource):
                 try:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.cinder import exceptions, quota
 from core.cinder.access import can_see_project, current_project
 from core.cinder.models import Image, Snapshot, Volume
+from core.kernel.numbers import ascii_int
 from volumes import api, images
 from volumes.forms import ImageUploadForm, SnapshotCreateForm, VolumeCreateForm
 from volumes.presenters import volume_context, volume_table
@@ -74,7 +75,7 @@ def quota_bars(request):
     """The create form's limit bars alone: the fallback when the websocket is down."""
     project = current_project(request)
     size = request.GET.get("size", "")
-    size = int(size) if size.isdigit() else 0
+    size = ascii_int(size) or 0
     context = {"q": limit_bars(project.pk, size, request.GET.get("volume_type"))}
     return render(request, "volumes/_quota_bars.html#bars", context)
 

@@ -38,6 +38,7 @@ from core.cinder import exceptions, messages
 from core.cinder.models import Snapshot, Volume, Worker
 from core.kernel import events, queues
 from core.kernel.models import Service
+from core.kernel.numbers import ascii_int
 
 LOG = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def owner_gone(owner: str) -> bool:
         return False  # another machine's process: its own host must judge
     pid, _, started = rest.partition("@")
     try:
-        return not pid.isdigit() or owner_name(int(pid)) != owner
+        return ascii_int(pid) is None or owner_name(int(pid)) != owner
     except psutil.Error:
         return True
 

@@ -57,6 +57,9 @@ class Token(models.Model):
     leaked database cannot be replayed against the API. Roles are not frozen
     here: they are read from the membership on every validation, so removing a
     member invalidates their tokens at once (Keystone revokes on unassignment).
+    ``credential`` fingerprints the password the token was issued under: a new
+    password ends every token. A token issued from another (the ``token`` method)
+    keeps its ``parent``'s expiry and is revoked with it.
     """
 
     digest = models.CharField(max_length=64, unique=True)
@@ -71,6 +74,10 @@ class Token(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="derived"
+    )
+    credential = models.CharField(max_length=64, blank=True)
 
     class Meta:
         db_table = "portal_token"

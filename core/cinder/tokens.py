@@ -39,7 +39,13 @@ class Issued:
     token: Token
 
 
-def issue(user, project: Project | None, methods: list[str]) -> Issued:
+def credential(user) -> str:
+    """A fingerprint of the user's password hash: a new password changes it."""
+    return digest(user.password or "")
+
+
+def issue(user, project: Project | None, methods: list[str], parent: Token | None = None) -> Issued:
+    """A new token; one issued from another (``parent``) ends when that one would."""
     raw = "gAAAAA" + secrets.token_urlsafe(48)  # looks like a Fernet token; opaque anyway
     now = timezone.now()
     token = Token.objects.create(
@@ -49,7 +55,9 @@ def issue(user, project: Project | None, methods: list[str]) -> Issued:
         methods=methods,
         audit_id=secrets.token_urlsafe(16)[:22],
         issued_at=now,
-        expires_at=now + timedelta(seconds=TOKEN_EXPIRATION),
+        expires_at=parent.expires_at if parent else now + timedelta(seconds=TOKEN_EXPIRATION),
+        parent=parent,
+        credential=credential(user),
     )
     return Issued(raw, token)
 
@@ -63,7 +71,7 @@ def validate(raw: str | None) -> Token | None:
         .filter(digest=digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or token.credential != credential(token.user):
         return None
     if token.project_id and not roles_for(token.user, token.project):
         return None
@@ -71,4 +79,9 @@ def validate(raw: str | None) -> Token | None:
 
 
 def revoke(token: Token) -> None:
-    Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke the token and every token issued from it, as Keystone's audit chain does."""
+    now = timezone.now()
+    ids = [token.pk]
+    while ids:
+        Token.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=now)
+        ids = list(Token.objects.filter(parent_id__in=ids).values_list("pk", flat=True))

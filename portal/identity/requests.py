@@ -1,10 +1,15 @@
 """Reading a POST /v3/auth/tokens body: who is asking, with what proof, for which project."""
 
+from dataclasses import dataclass
+
 import jsonschema
+from django.contrib.auth import authenticate as django_authenticate
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
 
 from core.cinder import tokens
 from core.cinder.models import Project
+from core.kernel.numbers import ascii_int
 
 _NAMED = {
     "type": "object",
@@ -28,8 +33,10 @@ AUTH_SCHEMA = {
                     "properties": {
                         "methods": {
                             "type": "array",
-                            "items": {"type": "string"},
+                            "items": {"enum": ["password", "token"]},
                             "minItems": 1,
+                            "maxItems": 2,
+                            "uniqueItems": True,
                         },
                         "password": {
                             "type": "object",
@@ -100,31 +107,41 @@ def _in_default_domain(ref: dict | None) -> bool:
     return ref.get("id", "default") == "default" and ref.get("name", "Default") == "Default"
 
 
-def authenticate(auth: dict) -> tuple[object, list[str]]:
+@dataclass
+class Authenticated:
+    user: object
+    methods: list[str]
+    parent: tokens.Token | None = None  # the token this one is issued from
+
+
+def authenticate(request, auth: dict) -> Authenticated:
     identity = auth["identity"]
     methods = identity["methods"]
     if "password" in methods and "password" in identity:
-        return _password_user(identity["password"]["user"]), methods
+        return Authenticated(_password_user(request, identity["password"]["user"]), ["password"])
     if "token" in methods and "token" in identity:
         token = tokens.validate(identity["token"]["id"])
         if token is None:
             raise AuthFailed
-        return token.user, methods
+        return Authenticated(token.user, ["token"], parent=token)
     raise AuthFailed
 
 
-def _password_user(ref: dict):
+def _password_user(request, ref: dict):
+    """Django's authenticate, so failures are counted and throttled (django-axes) and an
+    unknown user costs the same password hashing as a known one."""
     if not _in_default_domain(ref.get("domain")):
         raise AuthFailed
-    users = get_user_model().objects.filter(is_active=True)
+    username = ref.get("name")
     if ref.get("id"):
-        user = users.filter(pk=ref["id"]).first() if ref["id"].isdigit() else None
-    elif ref.get("name"):
-        user = users.filter(username=ref["name"]).first()
-    else:
-        user = None
-    if user is None or not user.check_password(ref["password"]):
+        by_id = ascii_int(ref["id"])
+        found = get_user_model().objects.filter(pk=by_id).first() if by_id is not None else None
+        username = found.get_username() if found else f"no such user id {ref['id']}"
+    user = django_authenticate(request, username=username or "", password=ref["password"])
+    if user is None:
         raise AuthFailed
+    # A login as far as the throttle is concerned: it clears the failure count.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
 
 

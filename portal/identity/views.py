@@ -67,11 +67,11 @@ def _issue(request: HttpRequest) -> HttpResponse:
     except requests.BadAuthRequest as error:
         return keystone_error(400, "Bad Request", str(error))
     try:
-        user, methods = requests.authenticate(auth)
-        project = requests.scope_project(auth, user)
+        who = requests.authenticate(request, auth)
+        project = requests.scope_project(auth, who.user)
     except requests.AuthFailed:
         return _unauthorized()
-    issued = tokens.issue(user, project, methods)
+    issued = tokens.issue(who.user, project, who.methods, parent=who.parent)
     response = JsonResponse(documents.token_body(request, issued.token), status=201)
     response["X-Subject-Token"] = issued.raw
     return response

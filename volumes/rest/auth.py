@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from core.cinder import tokens
 from core.cinder.models import Project
+from core.kernel.numbers import ascii_int
 from volumes import api
 from volumes.rest.faults import Fault
 
@@ -63,8 +64,9 @@ def _noauth(raw: str) -> Caller:
         raise Fault(401, UNAUTHORIZED)
     project_ref = project_ref or user_ref
     users = get_user_model().objects.filter(is_active=True)
+    by_id = ascii_int(user_ref)
     user = users.filter(
-        Q(username=user_ref) | Q(pk=int(user_ref)) if user_ref.isdigit() else Q(username=user_ref)
+        Q(username=user_ref) | Q(pk=by_id) if by_id is not None else Q(username=user_ref)
     ).first()
     project = Project.objects.filter(Q(pk=project_ref) | Q(name=project_ref)).first()
     if user is None or project is None:

@@ -6,6 +6,7 @@ from django.db.models import QuerySet, Sum
 
 from core.cinder import exceptions
 from core.cinder.models import Snapshot, Volume
+from core.kernel.numbers import ascii_int
 from volumes import api
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
@@ -106,7 +107,8 @@ def _apply_filter(call: Call, queryset: QuerySet, field: str, value: str, like: 
     if field == "consumes_quota":
         return queryset.filter(use_quota=schemas.truthy(value))
     if field == "size":
-        return queryset.filter(size=int(value)) if value.isdigit() else queryset.none()
+        size = ascii_int(value)
+        return queryset.filter(size=size) if size is not None else queryset.none()
     column = {
         "name": "display_name",
         "status": "status",
@@ -116,7 +118,7 @@ def _apply_filter(call: Call, queryset: QuerySet, field: str, value: str, like: 
         "user_id": "user_id",
         "volume_type": "volume_type__name",
     }[field]
-    if field == "user_id" and not value.isdigit():
+    if field == "user_id" and ascii_int(value) is None:
         return queryset.none()
     lookup = f"{column}__icontains" if like else column
     return queryset.filter(**{lookup: value})

@@ -16,6 +16,7 @@ from agent import rpcapi as volume_rpcapi
 from core.cinder import cleanable
 from core.cinder.models import Worker
 from core.kernel.models import Service
+from core.kernel.numbers import ascii_int
 from volumes.rest import schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call
@@ -75,10 +76,10 @@ def _services(body: dict) -> list[Service]:
     if body.get("cluster_name"):
         return []  # no clusters here
     if body.get("service_id") is not None:
-        service_id = str(body["service_id"])
-        if not service_id.isascii() or not service_id.isdigit():
+        service_id = ascii_int(str(body["service_id"]))
+        if service_id is None:
             raise Fault(400, "Invalid input received: service_id must be an integer")
-        services = services.filter(id=int(service_id))
+        services = services.filter(id=service_id)
     if body.get("host"):
         services = services.filter(host=body["host"])
     if body.get("binary"):
