@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from agent.models import BackendConfig
+from agent.storage.allowlist import Allowlist
 from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import RealRunner
 from agent.storage.simulated import SimulatedRunner
@@ -13,6 +14,13 @@ from core.kernel.recorder import record_command
 
 def data_dir(config: BackendConfig):
     return settings.AGENT_DATA_DIR / config.host / config.backend_name
+
+
+def allowlist() -> Allowlist:
+    """The commands an agent may run, reading files only from the folders it owns: the image
+    store, its backends' data, and Cinder's configuration (an ``lvm.conf``)."""
+    roots = [settings.VAR_DIR / "images", settings.AGENT_DATA_DIR, "/etc/cinder"]
+    return Allowlist(file_roots=[str(root) for root in roots])
 
 
 def ratio(value: str) -> float | str:
@@ -36,7 +44,7 @@ def driver_for(config: BackendConfig) -> LVMDriver:
         extra_capabilities=config.extra_capabilities,
     )
     if config.runner == "real":
-        runner = RealRunner(sink=record_command)
+        runner = RealRunner(allowlist=allowlist(), sink=record_command)
     else:
         vg = SimulatedVolumeGroup(
             data_dir(config),
@@ -44,7 +52,7 @@ def driver_for(config: BackendConfig) -> LVMDriver:
             config.vg_size_gb,
             thin_pool=config.lvm_type == "thin",
         )
-        runner = SimulatedRunner(vg, sink=record_command)
+        runner = SimulatedRunner(vg, allowlist=allowlist(), sink=record_command)
     return LVMDriver(runner, lvm)
 
 

@@ -5,15 +5,18 @@ rootwrap matches a command against filters before running it as root; here an
 create commands may only run as ``env LC_ALL=C <cmd>`` (rootwrap's EnvFilter), ``lvremove``,
 ``lvchange`` and ``dd`` only plainly (CommandFilter), and ``ionice``/``cgexec`` only as a prefix
 to another allowed command (ChainingRegExpFilter). Every argument must also match its pattern
-(names, sizes, LV device paths), as with rootwrap's RegExpFilter. A command that passes comes
-back as an :class:`Invocation`; one that does not raises :class:`Refused`.
+(names, sizes, LV device paths), as with rootwrap's RegExpFilter. Every path must be plain
+(no ``.``, ``..`` or empty components), and a path outside ``/dev`` must lie under one of the
+directories the agent owns (``file_roots``: its data and image folders). A command that passes
+comes back as an :class:`Invocation`; one that does not raises :class:`Refused`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Literal
 
 _NAME = r"[A-Za-z0-9+_.][A-Za-z0-9+_.-]*"
@@ -172,8 +175,13 @@ class Invocation:
 class Allowlist:
     """Decides whether an argv may run; returns it parsed, or raises :class:`Refused`."""
 
-    def __init__(self, specs: dict[str, CommandSpec] | None = None) -> None:
+    def __init__(
+        self,
+        specs: dict[str, CommandSpec] | None = None,
+        file_roots: Iterable[str | PurePosixPath] = (),
+    ) -> None:
         self.specs = SPECS if specs is None else specs
+        self.file_roots = tuple(PurePosixPath(root) for root in file_roots)
 
     def check(self, argv: Sequence[str]) -> Invocation:
         argv = list(argv)
@@ -210,7 +218,20 @@ class Allowlist:
         if spec.launch == "plain" and env:
             raise Refused(f"{command} must not run through env")
         options, positionals = self._parse(spec, command, argv[i:])
+        for value in [*env.values(), *options.values(), *positionals]:
+            if isinstance(value, str) and value.startswith("/"):
+                self._check_path(command, value)
         return Invocation(argv, command, env, options, positionals, exec_positions)
+
+    def _check_path(self, command: str, path: str) -> None:
+        """The last line of defence: names are server-made, but a path that climbs out of
+        where it claims to be, or a file the agent does not own, is never run."""
+        if any(part in ("", ".", "..") for part in path.split("/")[1:]):
+            raise Refused(f"{command}: {path!r} is not a plain path")
+        if path.startswith("/dev/"):
+            return
+        if not any(PurePosixPath(path).is_relative_to(root) for root in self.file_roots):
+            raise Refused(f"{command}: {path!r} is outside the agent's directories")
 
     @staticmethod
     def _skip_chains(argv: list[str], exec_positions: list[int]) -> int:

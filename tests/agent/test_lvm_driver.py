@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.storage.allowlist import Allowlist
 from agent.storage.exception import (
     ImageUnacceptable,
     LVMDriverError,
@@ -28,7 +29,9 @@ class Backend:
     ) -> None:
         self.vg = SimulatedVolumeGroup(data_dir, VG, size_gb, thin_pool=thin_pool)
         self.commands: list[dict] = []
-        self.runner = SimulatedRunner(self.vg, sink=self.commands.append)
+        # Images are written under the test's folder, the one this "agent" owns.
+        allowlist = Allowlist(file_roots=[str(data_dir.parent)])
+        self.runner = SimulatedRunner(self.vg, allowlist=allowlist, sink=self.commands.append)
         self.driver = LVMDriver(self.runner, LVMConfig(**options), hostname="storage-1")
         self.driver.check_for_setup_error()
         self.commands.clear()

@@ -99,6 +99,53 @@ def test_the_allowlist_refuses_what_rootwrap_would_not_run(vg, argv, reason):
     assert refusal.value.reason == reason
 
 
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["dd", "if=/dev/./sda", "of=/dev/vg/lv"], "dd: '/dev/./sda' is not a plain path"),
+        (
+            ["dd", "if=/dev/../swapfile", "of=/dev/vg/lv"],
+            "dd: '/dev/../swapfile' is not a plain path",
+        ),
+        (["dd", "if=/dev/zero", "of=/dev/vg/.."], "dd: '/dev/vg/..' is not a plain path"),
+        (["dd", "if=/dev/zero", "of=/dev/mapper/.."], "dd: '/dev/mapper/..' is not a plain path"),
+        (
+            ["dd", "if=/proc/self/environ", "of=/dev/vg/lv"],
+            "dd: '/proc/self/environ' is outside the agent's directories",
+        ),
+        (
+            ["qemu-img", "info", "--output=json", "/srv/images//a.qcow2"],
+            "qemu-img info: '/srv/images//a.qcow2' is not a plain path",
+        ),
+        (
+            ["qemu-img", "info", "--output=json", "/srv/images-other/a.qcow2"],
+            "qemu-img info: '/srv/images-other/a.qcow2' is outside the agent's directories",
+        ),
+        (
+            ["env", "LC_ALL=C", "LVM_SYSTEM_DIR=/root", "vgs"],
+            "vgs: '/root' is outside the agent's directories",
+        ),
+    ],
+)
+def test_the_allowlist_refuses_dot_paths_and_files_the_agent_does_not_own(vg, argv, reason):
+    runner = SimulatedRunner(vg, allowlist=Allowlist(file_roots=["/srv/images"]))
+    with pytest.raises(CommandNotAllowed) as refusal:
+        runner.run(argv)
+
+    assert refusal.value.reason == reason
+
+
+def test_files_under_the_agents_own_directories_pass(vg, tmp_path):
+    image = tmp_path / "images" / "a.raw"
+    image.parent.mkdir()
+    image.write_bytes(b"\0" * 512)
+    runner = SimulatedRunner(vg, allowlist=Allowlist(file_roots=[str(tmp_path / "images")]))
+
+    info = runner.run(["env", "LC_ALL=C", "qemu-img", "info", "--output=json", str(image)])
+
+    assert '"format": "raw"' in info.stdout
+
+
 def test_ionice_and_cgexec_chain_to_an_allowed_command(vg):
     runner = SimulatedRunner(vg)
     runner.run(["env", "LC_ALL=C", "lvcreate", "-n", "volume-a", VG, "-L", "4m"])
