@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from core.cinder import exceptions
 from core.cinder.models import (
     Image,
     Notification,
@@ -9,6 +10,33 @@ from core.cinder.models import (
     VolumeType,
     VolumeTypeExtraSpec,
 )
+
+
+def _delete_through_cinder(modeladmin, request, queryset, delete, noun: str) -> None:
+    """Run Cinder's delete for each row (quota given back, storage removed by its agent), or
+    say why not; a row is never simply dropped from the table."""
+    started = 0
+    for row in queryset:
+        context = api.request_context(request.user, row.project)
+        try:
+            delete(context, row.id)
+            started += 1
+        except exceptions.CinderError as error:
+            modeladmin.message_user(request, f"{noun} {row}: {error}", messages.ERROR)
+    if started:
+        modeladmin.message_user(request, f"{started} {noun.lower()}(s) being deleted.")
+
+
+class CinderDeleteAdmin(admin.ModelAdmin):
+    """Deleting goes through Cinder's API, never a bare row delete."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the delete button and page; the action below deletes
 
 
 class ExtraSpecInline(admin.TabularInline):
@@ -23,7 +51,7 @@ class VolumeTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Volume)
-class VolumeAdmin(admin.ModelAdmin):
+class VolumeAdmin(CinderDeleteAdmin):
     list_display = [
         "id",
         "display_name",
@@ -37,6 +65,11 @@ class VolumeAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "volume_type", "availability_zone", "project"]
     search_fields = ["id", "display_name", "host"]
+    actions = ["delete_volumes"]
+
+    @admin.action(description="Delete selected volumes (as Cinder's API does)")
+    def delete_volumes(self, request, queryset):
+        _delete_through_cinder(self, request, queryset, api.delete, "Volume")
 
 
 @admin.register(UserMessage)
@@ -52,14 +85,19 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 # Quota (limits, defaults class, usages, reservations) lives in its own module.
-from volumes import quota_admin  # noqa: E402,F401
+from volumes import api, quota_admin  # noqa: E402,F401
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(CinderDeleteAdmin):
     list_display = ["id", "display_name", "volume", "project", "volume_size", "status"]
     list_filter = ["status", "project"]
     search_fields = ["id", "display_name"]
+    actions = ["delete_snapshots"]
+
+    @admin.action(description="Delete selected snapshots (as Cinder's API does)")
+    def delete_snapshots(self, request, queryset):
+        _delete_through_cinder(self, request, queryset, api.delete_snapshot, "Snapshot")
 
 
 @admin.register(Image)

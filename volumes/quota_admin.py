@@ -7,6 +7,7 @@ change nudges open create forms so their bars follow.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -131,6 +132,9 @@ class QuotaLimitAdmin(admin.ModelAdmin):
         Limits are edited in one form; an empty field drops the override so the
         default applies again (Cinder's ``DELETE os-quota-sets``).
         """
+        may = self.has_change_permission if request.method == "POST" else self.has_view_permission
+        if not may(request):
+            raise PermissionDenied
         project = get_object_or_404(Project, pk=project_id)
         summary = quota.usage_summary(project.pk)
         overrides = dict(

@@ -201,3 +201,30 @@ def test_a_volume_lvm_still_holds_a_snapshot_of_goes_back_to_available(world, cl
         group.remove_lv("_snapshot-left-behind")
     api.delete(context(world), volume.id)
     wait_gone(volume.id)
+
+
+def test_deleting_a_volume_in_the_django_admin_runs_cinders_delete(world, cloud):
+    from django.test import Client
+
+    from tests.conftest import make_user
+    from tests.quota.test_quota_check import quota_check
+
+    volume = wait_available(create(world, size=1).id)
+    lv = backing_file(volume)
+    admin = Client()
+    admin.force_login(make_user(f"root-{volume.id.hex[:8]}", is_staff=True, is_superuser=True))
+    # No bare row delete: neither the page nor Django's bulk action.
+    assert admin.get(f"/admin/cinder/volume/{volume.id}/delete/").status_code == 403
+    listing = admin.get("/admin/cinder/volume/").content.decode()
+    assert "delete_selected" not in listing and "delete_volumes" in listing
+
+    admin.post(
+        "/admin/cinder/volume/",
+        {"action": "delete_volumes", "_selected_action": [str(volume.id)]},
+    )
+    wait_gone(volume.id)
+
+    assert not lv.exists()
+    assert quota.usage_summary(world.project.pk)["volumes"]["in_use"] == 0
+    assert quota_check("--project", world.project.pk).returncode == 0
+    assert FlowRun.objects.filter(volume_id=volume.id, flow="delete").exists()

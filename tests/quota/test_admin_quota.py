@@ -86,3 +86,14 @@ def test_admin_pages_of_moved_models_answer_at_their_old_addresses(admin_client,
     )
     assert response.status_code == 200
     assert admin_client.get("/admin/portal/flowrun/", follow=True).status_code == 200
+
+
+def test_the_project_quota_page_needs_quota_permissions(world):
+    """A superuser has every permission; anyone else (even staff) is refused the page."""
+    client = Client()
+    client.force_login(make_user(f"staff-{world.project.pk[:8]}", is_staff=True))
+    url = f"/admin/cinder/quotalimit/project/{world.project.pk}/"
+
+    assert client.get(url).status_code in (302, 403)
+    assert client.post(url, {"limit-volumes": "999"}).status_code in (302, 403)
+    assert not QuotaLimit.objects.filter(project=world.project).exists()
