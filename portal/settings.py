@@ -200,6 +200,9 @@ RESERVATION_CLEAN_INTERVAL = envint("RESERVATION_CLEAN_INTERVAL", RESERVATION_EX
 DEFAULT_AVAILABILITY_ZONE = envstr("DEFAULT_AVAILABILITY_ZONE", "nova")
 DEFAULT_VOLUME_TYPE = envstr("DEFAULT_VOLUME_TYPE", "__DEFAULT__")
 
+# The largest API request body (bytes): oslo.middleware's max_request_body_size, as Cinder.
+API_MAX_REQUEST_BODY = envint("API_MAX_REQUEST_BODY", 114688)
+
 # The image catalog: the largest upload accepted (bytes), checked as it streams in.
 IMAGE_UPLOAD_MAX_BYTES = envint("IMAGE_UPLOAD_MAX_BYTES", 1024**3)
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from core.cinder import tokens
+from core.kernel.bodies import BodyTooLarge, limited_body
 from portal.identity import documents, requests
 
 
@@ -59,8 +60,10 @@ def auth_tokens(request: HttpRequest) -> HttpResponse:
 
 def _issue(request: HttpRequest) -> HttpResponse:
     try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
+        body = json.loads(limited_body(request) or b"null")
+    except BodyTooLarge:
+        return keystone_error(413, "Request Entity Too Large", BodyTooLarge.message)
+    except (ValueError, RecursionError):
         return keystone_error(400, "Bad Request", "Malformed JSON in the request body.")
     try:
         auth = requests.parse_auth(body)

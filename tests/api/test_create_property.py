@@ -7,6 +7,7 @@ types, extra keys, odd nesting) so most of them reach deep into validation.
 """
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -65,8 +66,18 @@ well_formed = st.fixed_dictionaries(
         "metadata": st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=8)),
     },
 )
+# Near the limits: metadata around its 128-item cap, text around the body size cap.
+many_items = st.dictionaries(
+    st.text(min_size=1, max_size=6), st.text(max_size=4), min_size=120, max_size=135
+)
+near_body_cap = st.integers(min_value=110_000, max_value=120_000).map(lambda n: "x" * n)
+at_the_limits = st.fixed_dictionaries(
+    {"size": st.just(1)},
+    optional={"metadata": many_items, "description": near_body_cap, "name": near_body_cap},
+)
 bodies = st.one_of(
     st.fixed_dictionaries({"volume": well_formed}),
+    st.fixed_dictionaries({"volume": at_the_limits}),
     st.fixed_dictionaries({"volume": volume_bodies}),
     st.fixed_dictionaries({"volume": volume_bodies, "OS-SCH-HNT:scheduler_hints": values}),
     st.dictionaries(st.text(max_size=10), values, max_size=3),
@@ -111,3 +122,37 @@ def test_no_generated_body_gets_a_500_and_refused_ones_write_nothing(tiny_quota)
     print("answers:", seen)
     assert seen.get(400, 0) > 100, seen
     assert 202 in seen and 413 in seen, seen
+
+
+LIST_KEYS = [
+    "limit", "offset", "marker", "sort", "sort_key", "sort_dir", "with_count", "size", "name",
+    "name~", "status", "metadata", "created_at", "updated_at", "all_tenants", "bootable",
+]  # fmt: skip
+param_values = st.one_of(
+    st.text(max_size=20),
+    st.integers(min_value=-5, max_value=2**70).map(str),
+    st.sampled_from(
+        ["²", "٣", "-1", "1_0", " 5", "0", "size:asc", "name:desc,id", "gt:2020", "a\x00b"]
+    ),
+    st.just("6f1c0c7e-0000-4000-8000-000000000000"),
+)
+
+
+def test_no_generated_list_query_gets_a_500(world):
+    api = Api(token_for(world.owner, world.project), prefix=f"/v3/{world.project.pk}")
+
+    @settings(
+        max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    @given(
+        params=st.dictionaries(st.sampled_from(LIST_KEYS), param_values, max_size=4),
+        path=st.sampled_from(["/volumes", "/volumes/detail", "/snapshots", "/types"]),
+        version=st.sampled_from(["volume 3.0", "volume 3.60", "volume 3.71"]),
+    )
+    def check(params, path, version):
+        api.version = version
+        response = api.get(f"{path}?{urlencode(params)}")
+        assert response.status_code < 500, (params, response.content)
+        assert response["Content-Type"] == "application/json"
+
+    check()

@@ -4,11 +4,13 @@ import ast
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 
+from core.kernel.numbers import ascii_int
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call
 from volumes.rest.schemas import DB_MAX_INT, truthy
@@ -18,13 +20,13 @@ PAGING_KEYS = {"limit", "marker", "offset", "sort", "sort_key", "sort_dir", "wit
 TIME_OPS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "eq": "exact"}
 
 
-def _int_param(raw: str, name: str, minimum: int = 0) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Fault(400, f"{name} param must be an integer") from None
-    if value < minimum:
+def _int_param(raw: str, name: str) -> int:
+    """A non-negative integer in ASCII digits, as Cinder's validate_integer words it."""
+    if raw.startswith("-") and ascii_int(raw[1:]) is not None:
         raise Fault(400, f"{name} param must be positive")
+    value = ascii_int(raw)
+    if value is None:
+        raise Fault(400, f"{name} param must be an integer")
     if value > DB_MAX_INT:
         raise Fault(400, f"{name} param must be less than {DB_MAX_INT}")
     return value
@@ -113,28 +115,56 @@ def _parse_time(stamp: str) -> datetime:
 
 
 def paginate(call: Call, queryset: QuerySet, collection_path: str) -> tuple[list, list, int | None]:
-    """(items, links, count) after offset, marker and limit; a next link when a page is full."""
+    """(items, links, count) after marker, offset and limit; a next link when more follow.
+
+    Reads one page (plus one row, to know whether more follow), as oslo.db's
+    paginate_query does: the marker becomes a keyset condition, not a scan of every id.
+    """
     params = call.request.GET
     limit = min(_int_param(params["limit"], "limit"), MAX_LIMIT) if "limit" in params else None
     offset = _int_param(params["offset"], "offset") if "offset" in params else 0
     count = None
     if call.version.at_least("3.45") and truthy(params.get("with_count", "false")):
         count = queryset.count()
-    ids = list(queryset.values_list("id", flat=True))
+    keys = _sort_fields(queryset)
+    queryset = queryset.order_by(*[("-" if desc else "") + field for field, desc in keys])
     if "marker" in params:
-        marker = params["marker"]
-        positions = {str(i): n for n, i in enumerate(ids)}
-        if marker not in positions:
-            raise Fault(404, f"Marker {marker} could not be found.")
-        ids = ids[positions[marker] + 1 :]
-    ids = ids[offset:]
+        queryset = queryset.filter(_after(keys, _marker_values(queryset, keys, params["marker"])))
     effective = limit if limit is not None else MAX_LIMIT
-    page_ids = ids[:effective]
-    rows = {row.id: row for row in queryset.filter(id__in=page_ids)}
-    items = [rows[i] for i in page_ids if i in rows]
+    rows = list(queryset[offset : offset + effective + 1])
+    items = rows[:effective]
     links = []
-    if items and len(items) == effective and len(ids) > effective:
+    if items and len(rows) > effective:
         query = {k: v for k, v in params.items() if k != "marker"}
         query["marker"] = str(items[-1].id)
         links = [{"rel": "next", "href": f"{call.prefix}/{collection_path}?{urlencode(query)}"}]
     return items, links, count
+
+
+def _sort_fields(queryset: QuerySet) -> list[tuple[str, bool]]:
+    """The queryset's order as (field, descending), ending with the primary key."""
+    keys = [(term.lstrip("-"), term.startswith("-")) for term in queryset.query.order_by]
+    if "id" not in [field for field, _ in keys]:
+        keys.append(("id", True))
+    return keys
+
+
+def _marker_values(queryset: QuerySet, keys, marker: str) -> tuple:
+    try:
+        values = queryset.filter(pk=marker).values_list(*[f for f, _ in keys]).first()
+    except (ValidationError, ValueError):
+        values = None  # not even an id's shape
+    if values is None:
+        raise Fault(404, f"Marker {marker} could not be found.")
+    return values
+
+
+def _after(keys: list[tuple[str, bool]], values: tuple) -> Q:
+    """Rows strictly after the marker row in this order: equal on a prefix of the keys,
+    then past the marker on the next one. (Every sort key is NOT NULL.)"""
+    after = Q(pk__in=[])
+    same = Q()
+    for (field, desc), value in zip(keys, values, strict=True):
+        after |= same & Q(**{f"{field}__{'lt' if desc else 'gt'}": value})
+        same &= Q(**{field: value})
+    return after

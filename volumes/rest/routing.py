@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from core.cinder import exceptions
+from core.kernel.bodies import BodyTooLarge, limited_body
 from volumes.rest import faults, microversion
 from volumes.rest.auth import Caller, authenticate
 from volumes.rest.faults import Fault
@@ -51,7 +52,11 @@ class Call:
     def body(self) -> dict:
         """The JSON body as a dict; 400 for anything else (NaN and Infinity included)."""
         try:
-            data = json.loads(self.request.body or b"null", parse_constant=_no_constants)
+            raw = limited_body(self.request)
+        except BodyTooLarge:
+            raise Fault(413, BodyTooLarge.message) from None
+        try:
+            data = json.loads(raw or b"null", parse_constant=_no_constants)
         except (ValueError, RecursionError, UnicodeDecodeError):
             raise Fault(400, "Malformed request body") from None
         if not isinstance(data, dict):
@@ -65,7 +70,8 @@ def _no_constants(name: str):
 
 
 def _check_strings(value, depth: int = 0) -> None:
-    """Strings the database can store: UTF-8 encodable and free of NUL characters."""
+    """Strings the database can store: UTF-8 encodable and free of NUL characters
+    (PostgreSQL refuses NUL in text). Bodies and query parameters alike."""
     if depth > 32:
         raise Fault(400, "Malformed request body: nested too deeply")
     if isinstance(value, str):
@@ -79,7 +85,7 @@ def _check_strings(value, depth: int = 0) -> None:
         for key, item in value.items():
             _check_strings(key, depth + 1)
             _check_strings(item, depth + 1)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple) or hasattr(value, "__next__"):
         for item in value:
             _check_strings(item, depth + 1)
 
@@ -108,6 +114,7 @@ def resource(**handlers: Handler):
                     "The method specified is not allowed for this resource.",
                     {"Allow": ", ".join(allowed)},
                 )
+            _check_strings(request.GET.lists())
             call = Call(request, caller, version, project_id)
             status, body = handler(call, **kwargs)
             response = (

@@ -48,8 +48,10 @@ boolean_ish = {
         "f",
     ],
 }
+MAX_METADATA_ITEMS = 128  # Nova's and Glance's default for metadata items; Cinder has none
 metadata = {
     "type": ["object", "null"],
+    "maxProperties": MAX_METADATA_ITEMS,
     "patternProperties": {
         "^[a-zA-Z0-9-_:. /]{1,255}$": {"type": "string", "maxLength": 255},
     },
