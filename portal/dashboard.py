@@ -10,6 +10,7 @@ from django.utils import timezone
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.results import Result
 
 from core.cinder.access import projects_of
 from core.cinder.models import Project, Volume
@@ -37,8 +38,9 @@ def _scoped(queryset, projects, field: str = "project_id"):
     return queryset.filter(**{f"{field}__in": [p.pk for p in projects]})
 
 
-def rq_picture(volume_hosts: list[str]) -> dict:
-    """Queue depths, workers and failed jobs, straight from RQ."""
+def rq_picture(volume_hosts: list[str], failed_jobs: bool = False) -> dict:
+    """Queue depths and workers, straight from RQ; the failed jobs themselves (whose
+    arguments and errors belong to every project) only when ``failed_jobs``."""
     connection = redis_connection()
     names = [SCHEDULER_QUEUE] + sorted({volume_queue_name(h) for h in volume_hosts})
     try:
@@ -46,7 +48,7 @@ def rq_picture(volume_hosts: list[str]) -> dict:
         for name in names:
             queue = Queue(name, connection=connection)
             failed = FailedJobRegistry(queue=queue)
-            failed_ids = failed.get_job_ids(0, FAILED_JOBS_SHOWN - 1)
+            failed_ids = failed.get_job_ids(0, FAILED_JOBS_SHOWN - 1) if failed_jobs else []
             jobs = [j for j in Job.fetch_many(failed_ids, connection=connection) if j]
             queues.append(
                 {
@@ -58,7 +60,7 @@ def rq_picture(volume_hosts: list[str]) -> dict:
                         {
                             "id": job.id,
                             "func": job.func_name,
-                            "error": (job.exc_info or "").strip().splitlines()[-1:] or [""],
+                            "error": _last_error_line(job),
                         }
                         for job in jobs
                     ],
@@ -77,9 +79,15 @@ def rq_picture(volume_hosts: list[str]) -> dict:
         ]
     except Exception as error:  # Redis down: say so rather than break the page
         LOG.warning("Could not read RQ: %s", error)
-        return {"error": str(error), "queues": [], "workers": []}
+        return {"error": type(error).__name__, "queues": [], "workers": []}
     workers.sort(key=lambda w: w["name"])
     return {"error": "", "queues": queues, "workers": workers}
+
+
+def _last_error_line(job: Job) -> list[str]:
+    result = job.latest_result()
+    failed = result is not None and result.type == Result.Type.FAILED
+    return (result.exc_string or "").strip().splitlines()[-1:] if failed else [""]
 
 
 def dashboard_context(user) -> dict:
@@ -103,7 +111,7 @@ def dashboard_context(user) -> dict:
         "status_counts": sorted(counts.items()),
         "feed": history.recent(None if projects is None else [p.pk for p in projects], names),
         "pools": pool_rows()[0],
-        "rq": rq_picture(volume_hosts),
+        "rq": rq_picture(volume_hosts, failed_jobs=projects is None),
         "services": services,
         "hosts": _host_stats(services),
         "processes": supervision.processes(settings.VAR_DIR),

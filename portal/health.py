@@ -6,6 +6,8 @@ not after ``service_down_time``. Under ``make run`` every supervised process is 
 too, with its state and how often it was restarted.
 """
 
+import logging
+
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -15,6 +17,8 @@ from core.kernel.models import Service
 from core.kernel.queues import redis_connection
 from portal import supervision
 
+LOG = logging.getLogger(__name__)
+
 
 def check() -> tuple[bool, dict]:
     now = timezone.now()
@@ -23,13 +27,15 @@ def check() -> tuple[bool, dict]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         report["database"] = {"ok": True, "vendor": connection.vendor}
-    except Exception as error:
-        report["database"] = {"ok": False, "error": str(error)}
+    except Exception as error:  # the reason goes to the log, not to anonymous callers
+        LOG.warning("Health: database unreachable: %s", error)
+        report["database"] = {"ok": False, "error": type(error).__name__}
     try:
         redis_connection().ping()
         report["redis"] = {"ok": True}
     except Exception as error:
-        report["redis"] = {"ok": False, "error": str(error)}
+        LOG.warning("Health: Redis unreachable: %s", error)
+        report["redis"] = {"ok": False, "error": type(error).__name__}
     if not report["database"]["ok"]:
         return False, report
 

@@ -40,7 +40,7 @@ def what_if(request):
             outcome=outcome,
             record=outcome.record,
             view=trace_view(outcome.as_trace()),
-            extra_specs=vtype.extra_specs_dict(),
+            extra_specs=vtype.visible_extra_specs(request.user.is_superuser),
         )
     return render(request, "scheduler/what_if.html", context)
 

@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD
 
 def client_for(user, **kwargs) -> Client:
     client = Client(**kwargs)
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

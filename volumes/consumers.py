@@ -17,7 +17,7 @@ from core.cinder import quota
 from core.cinder.access import can_see_project
 from core.cinder.models import Volume
 from core.kernel import events
-from core.kernel.live import LiveConsumer
+from core.kernel.live import FORBIDDEN, LiveConsumer, current_user
 from volumes.presenters import volume_context
 from volumes.quota_bars import limit_bars
 
@@ -27,7 +27,7 @@ class QuotaConsumer(WebsocketConsumer):
         user = self.scope.get("user")
         project_id = self.scope["url_route"]["kwargs"]["project_id"]
         if user is None or not can_see_project(user, project_id):
-            self.close(code=4403)
+            self.close(code=FORBIDDEN)
             return
         self.project_id = project_id
         self.group = quota.quota_group(project_id)
@@ -47,6 +47,11 @@ class QuotaConsumer(WebsocketConsumer):
         self.send_picture()
 
     def send_picture(self):
+        # Re-checked on every picture: a member removed, logged out or deactivated stops here.
+        user = current_user(self.scope, self.scope.get("user"))
+        if user is None or not can_see_project(user, self.project_id):
+            self.close(code=FORBIDDEN)
+            return
         context = {"q": limit_bars(self.project_id), "oob": True}
         self.send(text_data=render_to_string("volumes/_quota_bars.html#bars", context))
 

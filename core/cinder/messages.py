@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from core.cinder.exceptions import NoValidBackend
+from core.cinder.exceptions import ImageTooBig, NoValidBackend
 from core.cinder.models import Notification, UserMessage, Volume
 from core.kernel import events
 
@@ -20,11 +20,18 @@ WORK_LOST = {
 }
 
 
+# Cinder allows no free-form user messages (nothing of a server's insides reaches a user):
+# a fixed detail per failure. The error itself goes to the notification and the task trace.
+UNKNOWN_ERROR = "An unknown error occurred."
+DRIVER_FAILED_CREATE = "Driver failed to create the volume."
+NOT_ENOUGH_SPACE_FOR_IMAGE = "Image used for creating volume exceeds available space."
+
+
 def schedule_failed(context: dict, volume_id: str, error: Exception, request_spec: dict) -> None:
-    if isinstance(error, NoValidBackend):
-        text = str(error)
-    else:
-        text = f"Could not schedule the volume: {error}"
+    # NoValidBackend's text is Cinderlab's own account of the filters (no server detail):
+    # the lab's reason to exist, where Cinder says "Could not find any available weighted
+    # backend."
+    text = str(error) if isinstance(error, NoValidBackend) else UNKNOWN_ERROR
     UserMessage.objects.create(
         project_id=context["project_id"],
         resource_uuid=volume_id,
@@ -50,12 +57,14 @@ def schedule_failed(context: dict, volume_id: str, error: Exception, request_spe
 
 
 def driver_failed(context: dict, volume_id: str, error: Exception) -> None:
+    too_big = isinstance(error, ImageTooBig)
     UserMessage.objects.create(
         project_id=context["project_id"],
         resource_uuid=volume_id,
         event_id=CREATE_VOLUME_FROM_BACKEND,
-        user_message=f"create volume from backend: driver failed to create the volume: {error}",
-        detail="DRIVER_FAILED_CREATE",
+        user_message="create volume from backend storage: "
+        + (NOT_ENOUGH_SPACE_FOR_IMAGE if too_big else DRIVER_FAILED_CREATE),
+        detail=type(error).__name__,
     )
     events.volume_changed(volume_id, context["project_id"], kind="message")
 

@@ -159,8 +159,19 @@ class VolumeType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Cinder's policy lets non-admins see only these extra specs (the rest describe backends).
+    USER_VISIBLE_SPECS = frozenset(
+        {"RESKEY:availability_zones", "multiattach", "replication_enabled"}
+    )
+
     def extra_specs_dict(self) -> dict[str, str]:
         return {spec.key: spec.value for spec in self.extra_specs.all()}
+
+    def visible_extra_specs(self, is_admin: bool) -> dict[str, str]:
+        specs = self.extra_specs_dict()
+        return (
+            specs if is_admin else {k: v for k, v in specs.items() if k in self.USER_VISIBLE_SPECS}
+        )
 
     @classmethod
     def default(cls) -> "VolumeType":

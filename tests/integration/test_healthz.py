@@ -37,3 +37,20 @@ def test_a_backend_whose_agent_never_started_makes_healthz_503(live_db, cloud):
     assert report["agents"][f"{host}@lvm"] == {"ok": False, "heartbeat_age_s": None}
     assert report["agents"]["node1@lvm-thin"]["ok"] is True
     assert healthz()[0] == 200  # retired (disabled) backends are not required
+
+
+def test_an_unreachable_redis_is_named_without_its_address_or_error(live_db, settings, tmp_path):
+    """/healthz answers anyone: it says what is down, not where it lives or how it failed."""
+    from core.kernel.queues import redis_connection
+
+    missing = tmp_path / "no-redis-here.sock"
+    settings.REDIS_URL = f"unix://{missing}"
+    redis_connection.cache_clear()  # one connection per process, made from the setting
+    try:
+        status, report = healthz()
+    finally:
+        redis_connection.cache_clear()
+
+    assert status == 503
+    assert report["redis"] == {"ok": False, "error": "ConnectionError"}
+    assert str(tmp_path) not in json.dumps(report)

@@ -147,3 +147,32 @@ def test_sources_are_checked_as_cinder_checks_them(world, cloud):
         api.create(outsider, size=1, source_volid=str(source.id))
     # Refused requests leave nothing behind.
     assert Volume.objects.filter(project=world.project).count() == before
+
+
+def test_a_driver_failure_tells_the_user_cinders_fixed_words_not_the_servers_insides(
+    world, cloud, settings
+):
+    """The raw error (with server paths) stays in the operator's trace, as in Cinder, where
+    free-form user messages are not allowed."""
+    from agent.storage.image_format import qcow2_header
+    from core.cinder.models import UserMessage
+
+    images = settings.VAR_DIR / "images"
+    images.mkdir(exist_ok=True)
+    image = Image.objects.create(name="evil-qcow2", status="active", disk_format="qcow2")
+    image.file = f"{image.id}.qcow2"
+    (images / image.file).write_bytes(qcow2_header(1024**3, backing_file="/etc/shadow"))
+    image.size = (images / image.file).stat().st_size
+    image.save()
+
+    volume = create(world, image_id=str(image.id), size=1)
+    volume = wait_until(settled(volume.id), timeout=60, what="the volume to settle")
+
+    assert volume.status == "error"
+    run = FlowRun.objects.get(volume_id=volume.id, flow="manager")
+    assert "/etc/shadow" in run.failure  # the operator's trace keeps the reason
+    texts = list(
+        UserMessage.objects.filter(resource_uuid=volume.id).values_list("user_message", flat=True)
+    )
+    assert "create volume from backend storage: Driver failed to create the volume." in texts
+    assert not [t for t in texts if "/etc/shadow" in t or str(settings.VAR_DIR) in t]

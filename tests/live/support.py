@@ -53,5 +53,26 @@ def session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
+def logged_in(comm, user):
+    """Give a communicator the scope asgi.py's session middleware would: the user and their
+    real session (consumers re-read it before every picture)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from importlib import import_module
+
+    from django.db import connection
+
+    def make_session() -> str:
+        try:
+            return session_cookie(user).split("=", 1)[1]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # callers may be inside an event loop
+        key = pool.submit(make_session).result()
+    comm.scope["session"] = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    comm.scope["user"] = user
+    return comm
+
+
 def ws_url(server: str, path: str) -> str:
     return f"ws://{urlsplit(server).netloc}{path}"

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from core.cinder.models import Membership, Volume, VolumeType
 from core.kernel import events
 from core.kernel.live import FORBIDDEN
+from tests.live.support import logged_in
 from volumes.consumers import VolumeConsumer
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ def volume(world) -> Volume:
 
 def communicator(volume, user) -> WebsocketCommunicator:
     comm = WebsocketCommunicator(VolumeConsumer.as_asgi(), f"/ws/volumes/{volume.id}/")
-    comm.scope["user"] = user
+    logged_in(comm, user)
     comm.scope["url_route"] = {"kwargs": {"volume_id": volume.id}}
     return comm
 
@@ -112,3 +113,54 @@ def test_a_reconnecting_page_gets_the_current_picture_at_once(world, volume):
     picture = run(scenario)
 
     assert 'data-volume-status="error"' in picture and 'data-volume-name="later"' in picture
+
+
+def test_logging_out_elsewhere_ends_the_stream(world, volume):
+    """The session is read again before every picture: a logout closes the socket."""
+    from django.contrib.sessions.models import Session
+
+    async def scenario():
+        comm = communicator(volume, world.member)
+        assert (await comm.connect(timeout=10))[0]
+        await comm.receive_from(timeout=10)
+        await asyncio.to_thread(Session.objects.all().delete)  # logged out in every tab
+        await get_channel_layer().group_send(events.volume_group(volume.id), nudge(volume))
+        return await comm.receive_output(timeout=10)
+
+    assert run(scenario) == {"type": "websocket.close", "code": FORBIDDEN}
+
+
+def test_an_admin_demoted_mid_stream_stops_seeing_other_projects(world):
+    from django.contrib.auth import get_user_model
+
+    from portal.consumers import DashboardConsumer
+    from tests.conftest import make_user
+
+    theirs = Volume.objects.create(
+        project=world.outsider.projects.get(),
+        user=world.outsider,
+        display_name="theirs",
+        size=1,
+        status="available",
+        volume_type=VolumeType.default(),
+    )
+    admin = make_user(f"admin-{world.project.name}", world.project, is_superuser=True)
+    comm = logged_in(WebsocketCommunicator(DashboardConsumer.as_asgi(), "/ws/dashboard/"), admin)
+
+    async def scenario():
+        assert (await comm.connect(timeout=10))[0]
+        first = await comm.receive_from(timeout=10)
+        await asyncio.to_thread(
+            get_user_model().objects.filter(pk=admin.pk).update, is_superuser=False
+        )
+        await get_channel_layer().group_send(
+            events.project_group(world.project.pk), {"type": "volume.changed"}
+        )
+        second = await comm.receive_from(timeout=10)
+        await comm.disconnect()
+        return first, second
+
+    first, second = run(scenario)
+
+    assert f"volume-row-{theirs.id}" in first
+    assert f"volume-row-{theirs.id}" not in second

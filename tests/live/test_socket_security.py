@@ -91,3 +91,18 @@ def test_the_dashboard_stream_refuses_anonymous_visitors(server):
         open_stream(server, "/ws/dashboard/")
 
     assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("other", ["another port", "another scheme"])
+def test_a_websocket_from_the_same_host_on_another_port_or_scheme_is_refused(
+    server, world, volume, other
+):
+    """The Origin must be this site exactly: scheme, host and port, as Django's CSRF check."""
+    host, port = server.removeprefix("http://").split(":")
+    origin = (
+        f"http://{host}:{int(port) + 1}" if other == "another port" else f"https://{host}:{port}"
+    )
+    with pytest.raises(InvalidStatus) as refused:
+        open_stream(server, f"/ws/volumes/{volume.id}/", user=world.owner, origin=origin)
+
+    assert refused.value.response.status_code == 403

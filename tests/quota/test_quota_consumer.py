@@ -1,5 +1,7 @@
 """``/ws/quota/<project>/``: the bars fragment on connect, and again after each change."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
@@ -7,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from core.cinder import quota
 from portal.routing import websocket_urlpatterns
+from tests.live.support import logged_in
 from tests.quota.helpers import limit
 
 pytestmark = pytest.mark.integration
@@ -16,7 +19,7 @@ def communicator(user, project_id) -> WebsocketCommunicator:
     # The routes behind asgi.py's origin and session middleware, with the user
     # those would have resolved.
     comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/quota/{project_id}/")
-    comm.scope["user"] = user
+    logged_in(comm, user)
     return comm
 
 
@@ -59,3 +62,21 @@ def test_an_outsider_is_turned_away(world):
         return connected, code
 
     assert async_to_sync(attempt)() == (False, 4403)
+
+
+def test_a_member_removed_mid_stream_gets_no_more_bars(world):
+    from core.cinder.models import Membership
+
+    comm = communicator(world.member, world.project.pk)
+
+    async def watch():
+        connected, _ = await comm.connect()
+        assert connected
+        await comm.receive_from(timeout=20)
+        await asyncio.to_thread(
+            Membership.objects.filter(user=world.member, project=world.project).delete
+        )
+        await _reserve(world.project.pk)
+        return await comm.receive_output(timeout=20)
+
+    assert async_to_sync(watch)() == {"type": "websocket.close", "code": 4403}

@@ -6,7 +6,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
 from tests.integration.agent_support import create, dedicated_type, settled, unique_tag
 from tests.waiting import wait_until
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def client_for(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -9,13 +9,13 @@ from django.urls import reverse
 from core.cinder.models import Volume
 from core.kernel.models import Service
 from scheduler.models import DecisionTrace, Pool
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
 from tests.scheduler_integration.support import backend, lvm_caps, remove
 
 
 def client_for(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
@@ -141,3 +141,24 @@ def test_disabling_without_a_reason_changes_nothing_and_says_why(live_db, ghosts
 
     assert "the reason is shown in every trace" in response.content.decode()
     assert not Service.objects.get(host=hosts["big"]).disabled
+
+
+def test_what_if_shows_members_only_the_extra_specs_the_api_shows_them(world, ghosts):
+    from core.cinder.models import VolumeType, VolumeTypeExtraSpec
+
+    zone, _, _ = ghosts
+    vtype = VolumeType.objects.create(name=f"specs-{uuid.uuid4().hex[:6]}")
+    VolumeTypeExtraSpec.objects.create(volume_type=vtype, key="volume_backend_name", value="x9")
+    VolumeTypeExtraSpec.objects.create(volume_type=vtype, key="multiattach", value="<is> False")
+    admin = make_user(f"admin-{vtype.name}", is_superuser=True, is_staff=True)
+
+    def type_line(user) -> str:
+        page = what_if(client_for(user), zone, volume_type=vtype.name).content.decode()
+        start = page.index('<p class="muted">Type ')
+        return page[start : page.index("</p>", start)]
+
+    member_sees, admin_sees = type_line(world.member), type_line(admin)
+
+    assert "multiattach=&lt;is&gt; False" in member_sees
+    assert "volume_backend_name" not in member_sees
+    assert "volume_backend_name=x9" in admin_sees

@@ -10,7 +10,6 @@ SHOWN_STATUS = {
     "error_managing_deleting": "deleting",
 }
 # Extra specs a non-admin may see (Cinder's user-visible keys).
-USER_VISIBLE_SPECS = {"RESKEY:availability_zones", "multiattach", "replication_enabled"}
 
 
 def isotime(value) -> str | None:
@@ -108,9 +107,7 @@ def snapshot(call: Call, snap) -> dict:
 
 
 def volume_type(call: Call, vtype: VolumeType) -> dict:
-    specs = vtype.extra_specs_dict()
-    if not call.caller.is_admin:
-        specs = {k: v for k, v in specs.items() if k in USER_VISIBLE_SPECS}
+    specs = vtype.visible_extra_specs(call.caller.is_admin)
     body = {
         "id": str(vtype.id),
         "name": vtype.name,

@@ -124,7 +124,7 @@ def set_specs(call: Call, type_id: str) -> tuple[int, dict]:
 
 def _spec(call: Call, vtype: VolumeType, key: str) -> VolumeTypeExtraSpec:
     spec = vtype.extra_specs.filter(key=key).first()
-    visible = call.caller.is_admin or key in builders.USER_VISIBLE_SPECS
+    visible = call.caller.is_admin or key in VolumeType.USER_VISIBLE_SPECS
     if spec is None or not visible:
         raise Fault(404, f"Volume Type {vtype.id} has no extra specs with key {key}.")
     return spec
