@@ -1,28 +1,34 @@
 """What every long-running service shares: an RQ worker and periodic loops.
 
-A service process (the scheduler, an agent) serves its queues, with a thread
-running its periodic tasks (heartbeats, reports, cleanup). An agent's jobs run
-concurrently in a pool of long-lived worker processes, as cinder-volume serves
-requests concurrently: a long delete never holds a create, and a crash in a job
-(or the crash fault) kills one worker, which the pool replaces, not the agent.
-The scheduler's jobs are short, pure Python and database work: it runs them one
-at a time in its own process, as cinder-scheduler does.
+A service process (the scheduler, an agent) serves its queues, with one thread
+per periodic task (heartbeats, reports, cleanup), as Cinder runs report_state
+apart from its periodic tasks: a slow report never delays a heartbeat. An
+agent's jobs run concurrently in a pool of long-lived worker processes, as
+cinder-volume serves requests concurrently: a long delete never holds a create,
+and a crash in a job (or the crash fault) kills one worker, which the pool
+replaces, not the agent. The workers come from a fork server (see
+:mod:`core.kernel.bootstrap`), never from the threaded service itself. The
+scheduler's jobs are short, pure Python and database work: it runs them one at
+a time in its own process, as cinder-scheduler does.
 """
 
 import importlib
 import logging
+import multiprocessing
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
 import taskflow.engines
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 from django.utils import timezone
 from rq import Queue, SimpleWorker
 from rq.worker_pool import WorkerPool
+from rq.worker_pool import run_worker as run_pool_worker
 from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
@@ -33,10 +39,9 @@ from core.kernel.queues import redis_connection
 LOG = logging.getLogger(__name__)
 
 
-# Held by the periodic thread while it works and by the pool while it forks: a
-# fork taken while another thread is inside SQLite (or any lock) copies that lock
-# held into the new worker, which then hangs forever on its first query.
-FORK_LOCK = threading.Lock()
+# Forking the service itself would copy whatever lock its threads hold at that
+# instant (a periodic task inside SQLite, say) into the worker, held forever.
+FORK_SERVER = multiprocessing.get_context("forkserver")
 
 
 class DjangoSimpleWorker(SimpleWorker):
@@ -55,21 +60,41 @@ class PoolWorker(DjangoSimpleWorker):
 
     def __init__(self, *args, **kwargs):
         # RQ's pool puts nothing between its workers and a dead service: have the
-        # kernel end them if the service process dies.
+        # kernel end them if their parent (the fork server, which ends with the
+        # service) dies.
         child_preexec()
         super().__init__(*args, **kwargs)
 
 
 class ServicePool(WorkerPool):
     """RQ's worker pool: a few long-lived processes run the jobs, concurrently, and a dead
-    one (a crash fault, kill -9) is replaced within a second. No fork per job."""
+    one (a crash fault, kill -9) is replaced within a second. No fork per job; workers
+    are forked from the fork server rather than from this threaded process."""
 
-    def start_worker(self, *args, **kwargs):
-        # A fork taken while the periodic thread is inside the database would copy its
-        # lock held; and the child must not share this process's connection.
-        with FORK_LOCK:
-            connections.close_all()
-            return super().start_worker(*args, **kwargs)
+    def get_worker_process(self, name, burst, _sleep=0, logging_level="INFO"):
+        return FORK_SERVER.Process(
+            target=run_pool_worker,
+            args=(name, self._queue_names, self._connection_class, self._pool_class)
+            + (self._pool_kwargs,),
+            kwargs={
+                "_sleep": _sleep,
+                "burst": burst,
+                "logging_level": logging_level,
+                "worker_class": self.worker_class,
+                "job_class": self.job_class,
+                "serializer": self.serializer,
+                "exception_handlers": self.exception_handlers,
+            },
+            name=f"Worker {name} (WorkerPool {self.name})",
+        )
+
+
+def start_fork_server(job_modules: tuple[str, ...]) -> None:
+    """Start the fork server now, with Django and the job modules loaded once for all."""
+    FORK_SERVER.set_forkserver_preload(["core.kernel.bootstrap", *job_modules])
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
 
 
 @dataclass
@@ -77,39 +102,31 @@ class Periodic:
     name: str
     interval: float
     func: Callable[[], None]
-    last: float = float("-inf")
 
 
 class PeriodicLoop(threading.Thread):
-    """Runs each periodic task when due, until stopped.
+    """Runs one periodic task every ``interval`` seconds, until stopped.
 
-    1. Wake every half second (or at the next task due, if sooner).
-    2. Run each task whose interval has passed, holding FORK_LOCK (see above); a
-       failing task is logged and tried again at its next interval.
-    3. Close stale database connections after each round.
+    A failing run is logged and tried again at the next interval; stale database
+    connections are closed after each run. One loop per task, so a slow task (a
+    latency fault on reports) delays only itself.
     """
 
-    def __init__(self, tasks: list[Periodic]):
-        super().__init__(name="periodic", daemon=True)
-        self.tasks = tasks
+    def __init__(self, task: Periodic):
+        super().__init__(name=f"periodic-{task.name}", daemon=True)
+        self.task = task
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        import time
-
         while not self.stopping.is_set():
-            now = time.monotonic()
-            for task in self.tasks:
-                if now - task.last >= task.interval:
-                    task.last = now
-                    try:
-                        with FORK_LOCK:
-                            task.func()
-                    except Exception:
-                        LOG.exception("Periodic task %s failed", task.name)
-            with FORK_LOCK:
-                close_old_connections()
-            self.stopping.wait(0.5)
+            started = time.monotonic()
+            try:
+                self.task.func()
+            except Exception:
+                LOG.exception("Periodic task %s failed", self.task.name)
+            close_old_connections()
+            elapsed = time.monotonic() - started
+            self.stopping.wait(max(self.task.interval - elapsed, 0.05))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -144,12 +161,10 @@ class _WarmUpTask(taskflow_task.Task):
 
 
 def warm_up(job_modules: tuple[str, ...]) -> None:
-    """Pay once, in the parent, what every forked work horse would otherwise pay.
-
-    A horse starts from a copy of the parent; if the modules its jobs name and
-    taskflow's first engine load (stevedore plugin discovery, ~130 ms) are
-    already in the parent, each job starts warm instead of importing them again.
-    """
+    """Pay once what every job would otherwise pay: importing the modules its jobs name
+    and taskflow's first engine load (stevedore plugin discovery, ~130 ms). Done in the
+    scheduler, which runs its jobs itself, and in the agents' fork server, whose
+    workers start as copies of it."""
     for module in job_modules:
         importlib.import_module(module)
     taskflow.engines.run(linear_flow.Flow("warm-up").add(_WarmUpTask()))
@@ -168,10 +183,14 @@ def run_worker(
     ``workers``: run jobs in this many long-lived worker processes (agents), or, with 0,
     one at a time in this process (the scheduler, whose jobs are short).
     """
-    warm_up(job_modules)
+    if workers:
+        start_fork_server(job_modules)  # before any thread of ours exists
+    else:
+        warm_up(job_modules)
     connection = redis_connection()
-    loop = PeriodicLoop(periodic)
-    loop.start()
+    loops = [PeriodicLoop(task) for task in periodic]
+    for loop in loops:
+        loop.start()
     try:
         if workers:
             pool = ServicePool(
@@ -187,5 +206,7 @@ def run_worker(
             )
             worker.work(logging_level=settings.RQ_LOG_LEVEL, with_scheduler=False)
     finally:
-        loop.stop()
-        loop.join(timeout=5)
+        for loop in loops:
+            loop.stop()
+        for loop in loops:
+            loop.join(timeout=5)
