@@ -158,8 +158,9 @@ class Stack:
         return supervision.rpc(self.var)
 
     def workers(self, program: str) -> list[int]:
-        """The worker processes of an agent (its pool's children)."""
-        return [p.pid for p in psutil.Process(self.pid(program)).children()]
+        """The worker processes of an agent's pool: children of its fork server."""
+        agent = psutil.Process(self.pid(program))
+        return [worker.pid for child in agent.children() for worker in child.children()]
 
     def healthy(self) -> bool:
         try:

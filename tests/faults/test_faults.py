@@ -6,6 +6,7 @@ user message, refused requests left nothing, ``quota_check`` exits 0, and the we
 answering whenever daphne itself was not the process killed.
 """
 
+import psutil
 import pytest
 import requests
 
@@ -35,11 +36,18 @@ def clear_faults(stack: Stack) -> None:
 def test_kill_9_of_a_service_with_creates_in_flight(stack, tag, program):
     load = Load(stack, tag, count=12, rate=4).start()
     wait_until(lambda: len(load.answers) >= 3, timeout=30, what="the first creates")
+    helpers = [p.pid for p in psutil.Process(stack.pid(program)).children(recursive=True)]
     pid = stack.kill(program)
     load.join()
 
     assert load.statuses == {202}  # the web kept answering
     restarted(stack, program, pid)
+    # Its workers (and an agent's fork server) went with it: none is left taking jobs.
+    wait_until(
+        lambda: not [p for p in helpers if psutil.pid_exists(p)],
+        timeout=30,
+        what=f"the killed {program}'s workers to end",
+    )
     restarts = stack.processes()[program]["restarts"]
     assert restarts >= 1
     assert_nothing_lost(stack, load, settled(stack, tag))
