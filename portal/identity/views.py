@@ -31,10 +31,21 @@ def _unauthorized() -> JsonResponse:
     return keystone_error(401, "Unauthorized", UNAUTHORIZED)
 
 
+def _method_not_allowed(allowed: str) -> JsonResponse:
+    response = keystone_error(405, "Method Not Allowed", "The method is not allowed.")
+    response["Allow"] = allowed
+    return response
+
+
+READ_ONLY = "GET, HEAD"
+
+
 @login_not_required
 @csrf_exempt
 def versions(request: HttpRequest) -> JsonResponse:
     """GET /identity/: the versions list (300, as Keystone)."""
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(READ_ONLY)
     body = {"versions": {"values": [documents.version(request)]}}
     return JsonResponse(body, status=300)
 
@@ -43,6 +54,8 @@ def versions(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 def v3_root(request: HttpRequest) -> JsonResponse:
     """GET /identity/v3: this version's document."""
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(READ_ONLY)
     return JsonResponse({"version": documents.version(request)})
 
 
@@ -53,9 +66,14 @@ def auth_tokens(request: HttpRequest) -> HttpResponse:
         return _issue(request)
     if request.method in ("GET", "HEAD", "DELETE"):
         return _subject(request)
-    response = keystone_error(405, "Method Not Allowed", "The method is not allowed.")
-    response["Allow"] = "GET, HEAD, POST, DELETE"
-    return response
+    return _method_not_allowed("GET, HEAD, POST, DELETE")
+
+
+@login_not_required
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other path under /identity: Keystone's JSON 404, never Django's HTML page."""
+    return keystone_error(404, "Not Found", "The resource could not be found.")
 
 
 def _issue(request: HttpRequest) -> HttpResponse:

@@ -142,6 +142,19 @@ def resource(**handlers: Handler):
     return view
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _no_such_resource(call: Call, **kwargs) -> tuple[int, dict]:
+    raise Fault(404, "The resource could not be found.")
+
+
+def not_found():
+    """The last route: any other path is Cinder's ``itemNotFound``, after authentication
+    (as Cinder's router answers behind keystonemiddleware), never Django's HTML page."""
+    return resource(**{method: _no_such_resource for method in METHODS})
+
+
 def decorate(response: HttpResponse, version, request_id: str) -> HttpResponse:
     response[microversion.HEADER] = f"{microversion.SERVICE} {version}"
     response["Vary"] = microversion.HEADER

@@ -6,7 +6,7 @@ Project ids must match Cinder's ``project_id_regex`` (``[0-9a-f-]+``).
 from django.urls import re_path
 
 from volumes.rest import misc, quotas, snapshots, types, volumes, workers
-from volumes.rest.routing import resource
+from volumes.rest.routing import not_found, resource
 from volumes.rest.versions import version_document
 
 PROJECT = r"^(?:(?P<project_id>[0-9a-f\-]+)/)?"
@@ -79,4 +79,5 @@ urlpatterns = [
         resource(GET=misc.show_message, DELETE=misc.delete_message),
         "message",
     ),
+    re_path(r"^.*$", not_found(), name="not-found"),
 ]
