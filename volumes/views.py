@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.cinder import exceptions, quota
-from core.cinder.access import can_see_project, current_project
+from core.cinder.access import can_change_project, can_see_project, current_project
 from core.cinder.models import Image, Snapshot, Volume
 from core.kernel.numbers import ascii_int
 from volumes import api, images
@@ -20,6 +21,12 @@ def _get_volume_for_user(request, volume_id) -> Volume:
     if volume is None or not can_see_project(request.user, volume.project_id):
         raise Http404("No such volume.")
     return volume
+
+
+def _require_change(request, project_id) -> None:
+    """A project reader sees everything a member sees and changes nothing."""
+    if not can_change_project(request.user, project_id):
+        raise PermissionDenied("Your role on this project is read-only.")
 
 
 def volume_list(request):
@@ -38,6 +45,8 @@ def volume_create(request):
         is_admin=request.user.is_superuser,
         initial=initial,
     )
+    if request.method == "POST":
+        _require_change(request, project.pk)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -105,6 +114,7 @@ def _project(project_id):
 @require_POST
 def volume_delete(request, volume_id):
     volume = _get_volume_for_user(request, volume_id)
+    _require_change(request, volume.project_id)
     try:
         api.delete(
             _context_for(request, volume.project_id),
@@ -121,6 +131,7 @@ def volume_delete(request, volume_id):
 @require_POST
 def snapshot_create(request, volume_id):
     volume = _get_volume_for_user(request, volume_id)
+    _require_change(request, volume.project_id)
     form = SnapshotCreateForm(request.POST)
     if not form.is_valid():
         flash.error(request, "Invalid snapshot name or description.")
@@ -146,6 +157,7 @@ def snapshot_delete(request, snapshot_id):
     snapshot = Snapshot.objects.filter(id=snapshot_id).first()
     if snapshot is None or not can_see_project(request.user, snapshot.project_id):
         raise Http404("No such snapshot.")
+    _require_change(request, snapshot.project_id)
     try:
         api.delete_snapshot(_context_for(request, snapshot.project_id), snapshot.id)
     except exceptions.CinderError as error:
@@ -175,6 +187,8 @@ def _image_list(request, limit):
     form = ImageUploadForm(
         request.POST or None, request.FILES or None, is_admin=request.user.is_superuser
     )
+    if request.method == "POST":
+        _require_change(request, project.pk)
     if limit.exceeded:
         form.add_error("file", f"The image is larger than {limit.bytes} bytes.")
     if request.method == "POST" and form.is_valid():

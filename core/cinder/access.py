@@ -27,3 +27,14 @@ def can_see_project(user, project_id: str) -> bool:
     if user.is_superuser:
         return True
     return Membership.objects.filter(user=user, project_id=project_id).exists()
+
+
+def can_change_project(user, project_id: str) -> bool:
+    """Acting on a project's resources needs more than its ``reader`` role."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        Membership.objects.filter(user=user, project_id=project_id).exclude(role="reader").exists()
+    )

@@ -34,7 +34,10 @@ class Project(models.Model):
 
 
 class Membership(models.Model):
-    ROLES = [("member", "member"), ("admin", "admin")]
+    """A user's role on a project: ``reader`` reads, ``member`` also acts, ``admin`` is
+    Keystone's project admin (no more than a member here; the cloud admin is a superuser)."""
+
+    ROLES = [("reader", "reader"), ("member", "member"), ("admin", "admin")]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     project = models.ForeignKey(Project, on_delete=models.CASCADE)

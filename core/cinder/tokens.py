@@ -19,18 +19,25 @@ def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# Keystone's implied roles: admin implies member, member implies reader.
+IMPLIED_ROLES = {
+    "admin": ["admin", "member", "reader"],
+    "member": ["member", "reader"],
+    "reader": ["reader"],
+}
+
+
 def roles_for(user, project: Project | None) -> list[str]:
     """Keystone role names the user holds on the project ([] if not a member).
 
-    Superusers are admins everywhere, as Keystone's cloud admin; ``admin``
-    implies ``member`` (Keystone's implied roles).
+    Superusers are admins everywhere, as Keystone's cloud admin.
     """
     if project is None:
         return []
+    if user.is_superuser:
+        return IMPLIED_ROLES["admin"]
     membership = Membership.objects.filter(user=user, project=project).first()
-    if user.is_superuser or (membership and membership.role == "admin"):
-        return ["admin", "member"]
-    return ["member"] if membership else []
+    return IMPLIED_ROLES.get(membership.role, []) if membership else []
 
 
 @dataclass

@@ -91,7 +91,7 @@ def test_keystone_password_auth_issues_a_hashed_token_with_a_catalog(world):
     raw = response["X-Subject-Token"]
     token = response.json()["token"]
     assert token["project"]["id"] == world.project.pk
-    assert [r["name"] for r in token["roles"]] == ["member"]
+    assert [r["name"] for r in token["roles"]] == ["member", "reader"]
     urls = {e["type"]: e["endpoints"][0]["url"] for e in token["catalog"]}
     assert urls["block-storage"] == f"http://testserver/v3/{world.project.pk}"
     assert urls["volumev3"] == urls["block-storage"]

@@ -38,6 +38,12 @@ class Caller:
         return bool(self.user.is_superuser)
 
     @property
+    def may_change(self) -> bool:
+        """Cinder's default policies let a project ``reader`` read only: every write
+        needs ``member`` (or the cloud admin)."""
+        return self.is_admin or "member" in self.roles
+
+    @property
     def project_id(self) -> str:
         return str(self.project.pk)
 

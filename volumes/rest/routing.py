@@ -90,6 +90,7 @@ def _check_strings(value, depth: int = 0) -> None:
             _check_strings(item, depth + 1)
 
 
+READS = ("GET", "HEAD")
 Handler = Callable[..., tuple[int, dict | None]]
 
 
@@ -114,6 +115,9 @@ def resource(**handlers: Handler):
                     "The method specified is not allowed for this resource.",
                     {"Allow": ", ".join(allowed)},
                 )
+            if request.method not in READS and handler is not _no_such_resource:
+                if not caller.may_change:
+                    raise faults.forbidden(f"{request.method} {request.path}")
             _check_strings(request.GET.lists())
             call = Call(request, caller, version, project_id)
             status, body = handler(call, **kwargs)
