@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench install install-test browser lint clean
+.PHONY: run test conformance bench install install-test browser lint clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found; set PYTHON=..."; exit 1; }
@@ -39,6 +39,11 @@ test: $(VENV)/.installed-test browser
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Tempest's tempest.api.volume (Tempest from PyPI, in .venv-tempest) against a stack
+# started as `make run` starts it, on a private var/ and port; see docs/CONFORMANCE.md.
+conformance: install
+	PYTHON=$(PYTHON) $(PY) conformance/run.py
+
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py
 
@@ -46,4 +51,4 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-tempest var
