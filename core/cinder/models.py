@@ -153,6 +153,13 @@ class VolumeType(models.Model):
     name = models.CharField(max_length=255, unique=True)
     description = models.CharField(max_length=255, blank=True)
     is_public = models.BooleanField(default=True)
+    qos_specs = models.ForeignKey(
+        "cinder.QualityOfServiceSpecs",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volume_types",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -465,3 +472,4 @@ class Worker(models.Model):
 
 
 from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation  # noqa: E402,F401
+from core.cinder.type_models import QualityOfServiceSpecs, VolumeTypeEncryption  # noqa: E402,F401

@@ -90,6 +90,14 @@ def type_resources(type_name: str) -> list[str]:
     return [f"{prefix}_{type_name}" for prefix in PER_TYPE_PREFIXES]
 
 
+def rename_type_resources(old_type_name: str, new_type_name: str) -> None:
+    """A renamed volume type keeps its per-type limits, class defaults and usage
+    (Cinder's update_quota_resource)."""
+    for old, new in zip(type_resources(old_type_name), type_resources(new_type_name), strict=True):
+        for model in (QuotaLimit, QuotaClass, QuotaUsage, Reservation):
+            model.objects.filter(resource=old).update(resource=new)
+
+
 def resource_names() -> list[str]:
     """Every resource, rebuilt on each call as Cinder does (types come and go)."""
     names = list(DEFAULT_LIMITS)

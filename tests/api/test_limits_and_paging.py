@@ -132,6 +132,19 @@ def test_paging_with_markers_visits_every_volume_once_in_order(owner_api, many_v
     assert [v["id"] for v in offset] == everything[3:8]
 
 
+def test_a_full_page_has_a_next_link_even_when_nothing_follows(owner_api, many_volumes):
+    """Cinder's rule: a page as long as the limit links onward; the page after is empty."""
+    full = owner_api.get(f"/volumes?limit={len(many_volumes)}").json()
+    short = owner_api.get(f"/volumes?limit={len(many_volumes) + 1}").json()
+
+    after = owner_api.get(full["volumes_links"][0]["href"].split("/v3", 1)[1]).json()
+
+    assert len(full["volumes"]) == len(many_volumes)
+    assert full["volumes_links"][0]["rel"] == "next"
+    assert after == {"volumes": []}
+    assert "volumes_links" not in short
+
+
 def test_a_page_reads_only_a_page_of_rows(owner_api, many_volumes):
     first = owner_api.get("/volumes?limit=5").json()["volumes"]
     with CaptureQueriesContext(connection) as queries:

@@ -85,39 +85,54 @@ def volume_detail(call: Call, volume: Volume, extensions: bool = True) -> dict:
     return body
 
 
-def snapshot(call: Call, snap) -> dict:
+def snapshot(call: Call, snap, view: str = "detail") -> dict:
+    """A snapshot as Cinder's views show it: ``summary`` (the plain list) has the base
+    fields; ``detail`` (create, update) adds each field from the microversion that brought
+    it; ``extended`` (show and the detail list) also the os-extended-snapshot-attributes."""
     body = {
         "id": str(snap.id),
-        "status": snap.status,
-        "size": snap.volume_size,
         "created_at": isotime(snap.created_at),
         "updated_at": isotime(snap.updated_at),
         "name": snap.display_name,
         "description": snap.display_description,
         "volume_id": str(snap.volume_id),
+        "status": snap.status,
+        "size": snap.volume_size,
         "metadata": dict(snap.metadata or {}),
-        "user_id": str(snap.user_id),
-        "group_snapshot_id": None,
-        "os-extended-snapshot-attributes:project_id": snap.project_id,
-        "os-extended-snapshot-attributes:progress": snap.progress or None,
     }
+    if view == "summary":
+        return body
+    if call.version.at_least("3.14"):
+        body["group_snapshot_id"] = None
+    if call.version.at_least("3.41"):
+        body["user_id"] = str(snap.user_id)
     if call.version.at_least("3.65"):
         body["consumes_quota"] = snap.use_quota
+    if view == "extended":
+        body["os-extended-snapshot-attributes:project_id"] = snap.project_id
+        body["os-extended-snapshot-attributes:progress"] = snap.progress or None
     return body
 
 
-def volume_type(call: Call, vtype: VolumeType) -> dict:
-    specs = vtype.visible_extra_specs(call.caller.is_admin)
+def volume_type(call: Call, vtype: VolumeType, answer: str = "show") -> dict:
+    """A volume type as Cinder shows it.
+
+    ``show`` (show and list: cinder/api/v3/views/types.py) adds ``qos_specs_id`` for admins;
+    the create and update answers come from the older view in types_manage, without it.
+    The os-volume-type-access extension adds its ``is_public`` to show, list and create,
+    for members and admins (not readers).
+    """
     body = {
         "id": str(vtype.id),
         "name": vtype.name,
-        "description": vtype.description or None,
         "is_public": vtype.is_public,
-        "extra_specs": specs,
-        "os-volume-type-access:is_public": vtype.is_public,
+        "description": vtype.description or None,
+        "extra_specs": vtype.visible_extra_specs(call.caller.is_admin),
     }
-    if call.caller.is_admin:
-        body["qos_specs_id"] = None
+    if answer == "show" and call.caller.is_admin:
+        body["qos_specs_id"] = _uuid(vtype.qos_specs_id)
+    if answer in ("show", "create") and call.caller.may_change:
+        body["os-volume-type-access:is_public"] = vtype.is_public
     return body
 
 

@@ -115,10 +115,13 @@ def _parse_time(stamp: str) -> datetime:
 
 
 def paginate(call: Call, queryset: QuerySet, collection_path: str) -> tuple[list, list, int | None]:
-    """(items, links, count) after marker, offset and limit; a next link when more follow.
+    """(items, links, count) after marker, offset and limit.
 
-    Reads one page (plus one row, to know whether more follow), as oslo.db's
-    paginate_query does: the marker becomes a keyset condition, not a scan of every id.
+    Reads one page, as oslo.db's paginate_query does: the marker becomes a keyset
+    condition, not a scan of every id. A "next" link comes with every full page, as
+    Cinder's _get_collection_links gives it (so a last page that happens to be full is
+    followed by an empty one), or, with ``with_count``, whenever the count reaches the
+    limit.
     """
     params = call.request.GET
     limit = min(_int_param(params["limit"], "limit"), MAX_LIMIT) if "limit" in params else None
@@ -131,10 +134,9 @@ def paginate(call: Call, queryset: QuerySet, collection_path: str) -> tuple[list
     if "marker" in params:
         queryset = queryset.filter(_after(keys, _marker_values(queryset, keys, params["marker"])))
     effective = limit if limit is not None else MAX_LIMIT
-    rows = list(queryset[offset : offset + effective + 1])
-    items = rows[:effective]
+    items = list(queryset[offset : offset + effective])
     links = []
-    if items and len(rows) > effective:
+    if items and effective <= (count or len(items)):
         query = {k: v for k, v in params.items() if k != "marker"}
         query["marker"] = str(items[-1].id)
         links = [{"rel": "next", "href": f"{call.prefix}/{collection_path}?{urlencode(query)}"}]

@@ -140,22 +140,37 @@ def volume_update(version: APIVersion) -> dict:
     }
 
 
+# A snapshot's name and description, in either spelling.
+snapshot_names = {
+    key: name_or_null for key in ("name", "description", "display_name", "display_description")
+}
 snapshot_create = {
     "type": "object",
     "properties": {
         "snapshot": {
             "type": "object",
             "properties": {
-                "name": name_or_null,
-                "description": name_or_null,
-                "display_name": name_or_null,
-                "display_description": name_or_null,
-                "volume_id": {"type": "string", "pattern": UUID_PATTERN},
+                **snapshot_names,
+                "volume_id": {"type": ["string", "null"], "pattern": UUID_PATTERN},
                 "force": boolean_ish,
                 "metadata": metadata,
             },
             "required": ["volume_id"],
             "additionalProperties": False,
+        }
+    },
+    "required": ["snapshot"],
+    "additionalProperties": False,
+}
+
+snapshot_update = {
+    "type": "object",
+    "properties": {
+        "snapshot": {
+            "type": "object",
+            "properties": snapshot_names,
+            "additionalProperties": False,
+            "anyOf": [{"required": [key]} for key in snapshot_names],
         }
     },
     "required": ["snapshot"],

@@ -47,7 +47,8 @@ def _list(call: Call, detail: bool) -> tuple[int, dict]:
     queryset = queryset.order_by(*listing.sort_keys(call, SORT_KEYS))
     path = "snapshots/detail" if detail else "snapshots"
     items, links, count = listing.paginate(call, queryset, path)
-    body = {"snapshots": [builders.snapshot(call, s) for s in items]}
+    view = "extended" if detail else "summary"
+    body = {"snapshots": [builders.snapshot(call, s, view) for s in items]}
     if links:
         body["snapshots_links"] = links
     if count is not None:
@@ -64,7 +65,14 @@ def list_detail(call: Call) -> tuple[int, dict]:
 
 
 def show(call: Call, snapshot_id: str) -> tuple[int, dict]:
-    return 200, {"snapshot": builders.snapshot(call, get_snapshot(call, snapshot_id))}
+    return 200, {"snapshot": builders.snapshot(call, get_snapshot(call, snapshot_id), "extended")}
+
+
+SNAPSHOT_IN_USE_FLAG_MSG = (
+    "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward "
+    "compatability, however, when the 'force' flag is passed with a value evaluating to "
+    "True, it is silently ignored."
+)
 
 
 def create(call: Call) -> tuple[int, dict]:
@@ -72,27 +80,45 @@ def create(call: Call) -> tuple[int, dict]:
     schemas.validate(schemas.snapshot_create, body)
     request = body["snapshot"]
     volume = get_volume(call, request["volume_id"])
-    create_snapshot = getattr(api, "create_snapshot", None)
-    if create_snapshot is None:
-        raise Fault(501, "Snapshots are not available yet.")
-    snap = create_snapshot(
+    force = schemas.truthy(request.get("force"))
+    if call.version.at_least("3.66"):
+        # An in-use volume needs no force from 3.66; an explicit false is refused.
+        if request.get("force") is not None and not force:
+            raise Fault(400, SNAPSHOT_IN_USE_FLAG_MSG)
+        force = True
+    snap = api.create_snapshot(
         call.caller.context(),
         str(volume.id),
         name=schemas.stripped_name(request.get("name", request.get("display_name")), "name"),
         description=schemas.stripped_name(
             request.get("description", request.get("display_description")), "description"
         ),
-        force=schemas.truthy(request.get("force")),
+        force=force,
     )
     if request.get("metadata"):
         Snapshot.objects.filter(id=snap.id).update(metadata=request["metadata"])
     return 202, {"snapshot": builders.snapshot(call, Snapshot.objects.get(id=snap.id))}
 
 
+def update(call: Call, snapshot_id: str) -> tuple[int, dict]:
+    """Name and description (either spelling); the answer is the detail view."""
+    snap = get_snapshot(call, snapshot_id)
+    body = call.body()
+    schemas.validate(schemas.snapshot_update, body)
+    request = body["snapshot"]
+    values = {}
+    for field, keys in (
+        ("display_name", ("name", "display_name")),
+        ("display_description", ("description", "display_description")),
+    ):
+        given = [k for k in keys if k in request]
+        if given:
+            values[field] = schemas.stripped_name(request[given[0]], keys[0])
+    Snapshot.conditional_update(snap.id, {}, **values)
+    return 200, {"snapshot": builders.snapshot(call, Snapshot.objects.get(id=snap.id))}
+
+
 def delete(call: Call, snapshot_id: str) -> tuple[int, None]:
     snap = get_snapshot(call, snapshot_id)
-    delete_snapshot = getattr(api, "delete_snapshot", None)
-    if delete_snapshot is None:
-        raise Fault(501, "Snapshots are not available yet.")
-    delete_snapshot(call.caller.context(), str(snap.id))
+    api.delete_snapshot(call.caller.context(), str(snap.id))
     return 202, None

@@ -4,7 +4,7 @@ use (public ones, and private ones their project was given), admins write."""
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from core.cinder import exceptions
+from core.cinder import exceptions, quota
 from core.cinder.models import Project, VolumeType, VolumeTypeAccess, VolumeTypeExtraSpec
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
@@ -24,6 +24,24 @@ TYPE_CREATE = {
                 "extra_specs": schemas.extra_specs_create["properties"]["extra_specs"],
             },
             "required": ["name"],
+            "additionalProperties": False,
+        }
+    },
+    "required": ["volume_type"],
+    "additionalProperties": False,
+}
+
+
+TYPE_UPDATE = {
+    "type": "object",
+    "properties": {
+        "volume_type": {
+            "type": "object",
+            "properties": {
+                "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+                "description": {"type": ["string", "null"], "maxLength": 255},
+                "is_public": schemas.boolean_ish,
+            },
             "additionalProperties": False,
         }
     },
@@ -82,7 +100,43 @@ def create_type(call: Call) -> tuple[int, dict]:
                 VolumeTypeExtraSpec.objects.create(volume_type=vtype, key=key, value=value)
     except IntegrityError:
         raise Fault(409, f"Volume Type {name} already exists.") from None
-    return 200, {"volume_type": builders.volume_type(call, vtype)}
+    return 200, {"volume_type": builders.volume_type(call, vtype, answer="create")}
+
+
+def update_type(call: Call, type_id: str) -> tuple[int, dict]:
+    """Name, description and is_public, any of them (types_manage's update)."""
+    call.require_admin("volume_extension:type_update")
+    body = call.body()
+    schemas.validate(TYPE_UPDATE, body)
+    request = body["volume_type"]
+    name, description = request.get("name"), request.get("description")
+    is_public = request.get("is_public")
+    if name is not None and not name.strip():
+        raise Fault(400, "Volume type name can not be empty.")
+    if name is None and description is None and is_public is None:
+        raise Fault(
+            400, "Specify volume type name, description, is_public or a combination thereof."
+        )
+    vtype = get_type(call, type_id)
+    values = {}
+    if name is not None:
+        if vtype.name == VolumeType.default().name and name != vtype.name:
+            # Cinder would rename it and then fail to find its configured default type.
+            raise exceptions.InvalidVolumeType(reason="The default volume type keeps its name.")
+        values["name"] = name
+    if description is not None:
+        values["description"] = description
+    if is_public is not None:
+        values["is_public"] = schemas.truthy(is_public)
+    try:
+        with transaction.atomic():
+            VolumeType.objects.filter(id=vtype.id).update(**values)
+            if values.get("name", vtype.name) != vtype.name:
+                quota.rename_type_resources(vtype.name, values["name"])
+    except IntegrityError:
+        raise Fault(409, f"Volume Type {name} already exists.") from None
+    vtype.refresh_from_db()
+    return 200, {"volume_type": builders.volume_type(call, vtype, answer="update")}
 
 
 def delete_type(call: Call, type_id: str) -> tuple[int, None]:

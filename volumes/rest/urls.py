@@ -32,13 +32,13 @@ urlpatterns = [
     route("snapshots/detail", resource(GET=snapshots.list_detail), "snapshots-detail"),
     route(
         "snapshots/" + ID.format("snapshot_id"),
-        resource(GET=snapshots.show, DELETE=snapshots.delete),
+        resource(GET=snapshots.show, PUT=snapshots.update, DELETE=snapshots.delete),
         "snapshot",
     ),
     route("types", resource(GET=types.list_types, POST=types.create_type), "types"),
     route(
         "types/" + ID.format("type_id"),
-        resource(GET=types.show_type, DELETE=types.delete_type),
+        resource(GET=types.show_type, PUT=types.update_type, DELETE=types.delete_type),
         "type",
     ),
     route(
