@@ -7,10 +7,11 @@ class AgentConfig(AppConfig):
 
     def ready(self) -> None:
         """Tell the pages which tasks the volume manager's flows run."""
-        from agent import delete_flow
+        from agent import delete_flow, extend_flow
         from agent import flows as manager_flows
         from core.kernel import flows
 
         # Built with no driver: only the task names are read.
         flows.plan("manager", lambda: manager_flows.get_flow(None, ""))
-        flows.plan("delete", lambda: delete_flow.get_flow(None, ""))
+        flows.plan("manager", lambda: delete_flow.get_flow(None, ""), operation="delete")
+        flows.plan("manager", lambda: extend_flow.get_flow(None, ""), operation="extend")

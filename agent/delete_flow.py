@@ -92,9 +92,10 @@ class DeleteVolumeOnBackendTask(DeleteTask):
 
 
 class DeleteVolumeEntryTask(DeleteTask):
-    """Destroys the row and gives its quota back, in one transaction; ``delete.end``.
+    """Marks the row deleted and gives its quota back, in one transaction; ``delete.end``.
 
-    The row is deleted only while still ``deleting``, and quota released only if this
+    The row is kept (Cinder soft-deletes), so the volume's page and history remain. It is
+    deleted only while still ``deleting``, and quota released only if this
     task deleted it, so a repeated delete job can never give quota back twice.
     Reversion strategy: N/A (last task).
     """
@@ -106,7 +107,7 @@ class DeleteVolumeEntryTask(DeleteTask):
     def execute(self, volume_id):
         volume = Volume.objects.select_related("volume_type").get(id=volume_id)
         with transaction.atomic():
-            deleted, _ = Volume.objects.filter(id=volume_id, status__in=DELETING).delete()
+            deleted = Volume.destroy(volume_id, {"status__in": DELETING})
             if deleted and volume.use_quota and volume.status != "error_managing_deleting":
                 quota.release(
                     volume.project_id, quota.volume_deltas(volume.size, volume.volume_type.name)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from taskflow.exceptions import NotFound
 
-from agent import delete_flow, faults
+from agent import delete_flow, extend_flow, faults
 from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
@@ -21,7 +21,7 @@ from core.cinder import cleanable
 from core.cinder.models import Snapshot, Volume, Worker
 from core.kernel import events
 from core.kernel.hosts import extract_host
-from core.kernel.recorder import FlowRecorder
+from core.kernel.recorder import FlowRecorder, run_recorded
 
 LOG = logging.getLogger(__name__)
 
@@ -75,7 +75,12 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
         delete_flow.get_flow(driver, host), store={"volume_id": volume_id, "cascade": cascade}
     )
     with FlowRecorder(
-        engine, volume_id=volume_id, project_id=volume.project_id, flow="delete", host=host
+        engine,
+        volume_id=volume_id,
+        project_id=volume.project_id,
+        flow="manager",
+        operation="delete",
+        host=host,
     ):
         try:
             engine.run()
@@ -84,6 +89,29 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
             return False
     publish_capabilities(host, driver)  # Cinder publishes after a delete, too
     return True
+
+
+def extend_volume(
+    context: dict, host: str, volume_id: str, new_size: int, reservations: list
+) -> None:
+    """Cinder's ``extend_volume``: ``lvextend``, then the new size and the growth committed."""
+    if not claimed("VOLUME", volume_id, host, ("extending",)):
+        return
+    driver = driver_for(backend_config(host))
+    try:
+        run_recorded(
+            extend_flow.get_flow(driver, host),
+            {"volume_id": volume_id, "new_size": new_size, "reservations": reservations},
+            volume_id=volume_id,
+            project_id=context["project_id"],
+            flow="manager",
+            operation="extend",
+            request_id=context.get("request_id", ""),
+            host=host,
+        )
+    except Exception:
+        LOG.exception("Extend of volume %s on %s failed", volume_id, host)
+    publish_capabilities(host, driver)
 
 
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:

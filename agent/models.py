@@ -58,6 +58,10 @@ class Fault(models.Model):
         ("create", "create"),
         ("delete", "delete"),
         ("snapshot", "snapshot"),
+        ("extend", "extend"),
+        ("attach", "attach/detach"),
+        ("revert", "revert to snapshot"),
+        ("migrate", "migrate/retype"),
         ("report", "capability report"),
     ]
 

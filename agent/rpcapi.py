@@ -59,6 +59,29 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
     )
 
 
+def extend_volume(
+    context: dict,
+    host: str,
+    volume_id: str,
+    new_size: int,
+    reservations: list,
+    from_job: str | None = None,
+) -> bool:
+    """The scheduler found room: the backend extends (``from_job`` hands the work on)."""
+    return _cast(
+        "VOLUME",
+        volume_id,
+        "extending",
+        host,
+        "extend_volume",
+        from_job=from_job,
+        context=context,
+        volume_id=volume_id,
+        new_size=new_size,
+        reservations=reservations,
+    )
+
+
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     _cast(
         "SNAPSHOT",

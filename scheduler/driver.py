@@ -92,15 +92,7 @@ def schedule_create_volume(request_spec: dict, filter_properties: dict) -> tuple
     decision = decide(pools, req, options())
     if decision.chosen is None and excluded:
         decision.reason = excluded_reason(excluded, decision.reason if pools else None)
-    # Bounded for big fleets (scheduler/trace.py): whole below FULL_TRACE_POOLS.
-    record = trace.record(decision, excluded)
-    DecisionTrace.objects.create(
-        volume_id=volume_id,
-        attempt=attempt,
-        request={"size": size, "extra_specs": req.extra_specs, "availability_zones": zones},
-        decision=record,
-        chosen=decision.chosen or "",
-    )
+    _record(decision, excluded, req, attempt, "create", zones)
     if decision.chosen is None:
         total = len(pools) + len(excluded)
         reason = decision.reason or f"No pool passed the filters ({total} known)."
@@ -126,3 +118,69 @@ def excluded_reason(excluded: dict[str, str], reason: str | None = None) -> str:
         return f"{reason} Left out before filtering: {len(excluded)} ({why})."
     pools = "the only pool is" if len(excluded) == 1 else f"all {len(excluded)} pools are"
     return f"No valid backend was found. No weighed backends available: {pools} out: {why}"
+
+
+def _record(decision, excluded: dict, req: Request, attempt: int, operation: str, zones) -> None:
+    """Keep why (bounded for big fleets: scheduler/trace.py keeps all below FULL_TRACE_POOLS)."""
+    DecisionTrace.objects.create(
+        volume_id=req.volume_id,
+        attempt=attempt,
+        operation=operation,
+        request={"size": req.size, "extra_specs": req.extra_specs, "availability_zones": zones},
+        decision=trace.record(decision, excluded),
+        chosen=decision.chosen or "",
+    )
+
+
+def backend_passes_filters(backend: str, req: Request, operation: str) -> str:
+    """Cinder's ``backend_passes_filters``: filter and weigh every pool, then the volume's own
+    pool ``backend`` must be among those that passed. Returns it; raises NoValidBackend.
+
+    An extend asks this with ``req.size`` the growth only (the CapacityFilter's
+    ``new_size - size``)."""
+    pools, excluded = host_manager.pool_states()
+    decision = decide(pools, req, options())
+    passed = {w.name for w in decision.weighed}
+    ignore_pool = "#" not in backend
+    found = next(
+        (n for n in passed if (extract_host(n, "backend") if ignore_pool else n) == backend), None
+    )
+    decision.chosen = found
+    if found is None:
+        decision.reason = f"Cannot place volume {req.volume_id} on {backend}." + (
+            f" {decision.reason}" if decision.reason else ""
+        )
+    _record(decision, excluded, req, 1, operation, [])
+    if found is None:
+        raise NoValidBackend(reason=decision.reason)
+    host_manager.consume(found, req.size)
+    return found
+
+
+def find_retype_backend(current: str, req: Request, migration_policy: str, operation: str) -> str:
+    """Cinder's ``find_retype_backend``: the volume's own pool if it passes the new type's
+    filters, else (``migration_policy`` ``on-demand``) the best pool that does."""
+    pools, excluded = host_manager.pool_states()
+    decision = decide(pools, req, options())
+    names = [w.name for w in decision.weighed]
+    if not names:
+        decision.reason = (
+            f"No valid backends for volume {req.volume_id} with the new type. "
+            f"{decision.reason or ''}".strip()
+        )
+    elif current in names or (
+        "#" not in current and current in {extract_host(n, "backend") for n in names}
+    ):
+        decision.chosen = current
+    elif migration_policy == "never":
+        decision.chosen = None
+        decision.reason = (
+            f"Current backend not valid for volume {req.volume_id} with the new type, "
+            "migration not allowed"
+        )
+    _record(decision, excluded, req, 1, operation, [])
+    if decision.chosen is None:
+        raise NoValidBackend(reason=decision.reason)
+    if decision.chosen != current:
+        host_manager.consume(decision.chosen, req.size)
+    return decision.chosen

@@ -210,6 +210,7 @@ class CapacityFilter(BackendFilter):
     def prepare(self, req: Request) -> None:
         self.size = req.size
         self.thin = wants_thin(req.extra_specs)
+        self.exists_on = req.vol_exists_on
 
     def passes_all(self, req: Request) -> bool:
         self._ready(req)
@@ -218,7 +219,7 @@ class CapacityFilter(BackendFilter):
     def backend_passes(self, pool: PoolState, req: Request) -> Verdict:
         self._ready(req)
         size = self.size
-        if size == 0:
+        if size == 0 or pool.name == self.exists_on:
             return PASS
         capacity = pool.capacity(self.thin, self.global_mosr)
         if capacity.has_room(size):
@@ -239,6 +240,10 @@ class CapacityFilter(BackendFilter):
         failed: dict[str, str] = {}
         found = capacities(pools, self.thin, self.global_mosr)
         for pool, capacity in zip(pools, found, strict=True):
+            if pool.name == self.exists_on:  # the volume is already there: no new space
+                kept.append(pool)
+                names.append(pool.name)
+                continue
             if capacity.state == "ok":
                 if capacity.thin:
                     mosr, total_available = capacity.mosr, capacity.total_available

@@ -30,6 +30,8 @@ class DecisionTrace(models.Model):
 
     volume_id = models.UUIDField(db_index=True)
     attempt = models.PositiveSmallIntegerField(default=1)
+    # create, or the later operation that asked again (extend, retype, migrate).
+    operation = models.CharField(max_length=32, default="create")
     request = models.JSONField(default=dict)
     decision = models.JSONField(default=dict)
     chosen = models.CharField(max_length=255, blank=True)

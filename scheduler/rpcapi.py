@@ -37,6 +37,25 @@ def create_volume(
     )
 
 
+def extend_volume(
+    context: dict, volume_id: str, new_size: int, reservations: list, request_spec: dict
+) -> None:
+    """Ask whether the volume's pool can hold ``new_size`` (the API has claimed ``extending``)."""
+    cleanable.cast(
+        "VOLUME",
+        volume_id,
+        "extending",
+        service=cleanable.SCHEDULER,
+        queue=SCHEDULER_QUEUE,
+        func="scheduler.manager.extend_volume",
+        context=context,
+        volume_id=volume_id,
+        new_size=new_size,
+        reservations=reservations,
+        request_spec=request_spec,
+    )
+
+
 def update_service_capabilities(host: str, capabilities: dict, timestamp: str) -> None:
     cast(
         SCHEDULER_QUEUE,

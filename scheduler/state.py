@@ -67,6 +67,9 @@ class Request:
     #: The type's ``RESKEY:availability_zones`` (request_spec['availability_zones']);
     #: when set it replaces ``availability_zone`` in the AvailabilityZoneFilter.
     availability_zones: list[str] | None = None
+    #: ``filter_properties['vol_exists_on']`` (retype, migrate): the pool already holding
+    #: the volume, which the CapacityFilter passes without asking for room.
+    vol_exists_on: str | None = None
 
 
 @dataclass

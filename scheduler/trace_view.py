@@ -66,6 +66,7 @@ def trace_view(trace: DecisionTrace) -> dict:
     return {
         "trace": trace,
         "attempt": trace.attempt,
+        "operation": trace.operation,
         "chosen": chosen,
         "reason": d.get("reason") or "",
         "bounded": d.get("bounded"),  # set for big fleets: a note on what was kept
@@ -79,5 +80,5 @@ def trace_view(trace: DecisionTrace) -> dict:
 
 def volume_traces(volume_id) -> dict:
     """The volume page's decisions panel: every attempt's trace, in order."""
-    traces = DecisionTrace.objects.filter(volume_id=volume_id).order_by("attempt", "id")
+    traces = DecisionTrace.objects.filter(volume_id=volume_id).order_by("created_at", "id")
     return {"traces": [trace_view(t) for t in traces]}

@@ -129,7 +129,11 @@ def delete(context: dict, volume_id, cascade: bool = False, force: bool = False)
     volume = get_volume(context, volume_id)
     if volume.host is None and _delete_unscheduled(context, volume):
         return
-    claimed = Volume.objects.filter(id=volume.id).exclude(attach_status="attached")
+    claimed = (
+        Volume.objects.filter(id=volume.id)
+        .exclude(attach_status="attached")
+        .exclude(migration_status__in=("starting", "migrating", "completing"))
+    )
     if not force:
         claimed = claimed.filter(status__in=DELETABLE_STATUSES)
     snapshots = Snapshot.objects.filter(volume_id=OuterRef("pk"))
@@ -156,7 +160,7 @@ def _delete_unscheduled(context: dict, volume: Volume) -> bool:
     """
     with transaction.atomic():
         messages.notify_volume_usage(volume, "delete.start", socket.gethostname())
-        deleted, _ = Volume.objects.filter(id=volume.id, host__isnull=True).delete()
+        deleted = Volume.destroy(volume.id, {"host__isnull": True})
         if not deleted:
             transaction.set_rollback(True)
             return False
@@ -219,13 +223,13 @@ def create_snapshot(
     return snapshot
 
 
-def delete_snapshot(context: dict, snapshot_id) -> None:
-    """Claim the snapshot (``available``/``error`` -> ``deleting``) and cast to its agent."""
+def delete_snapshot(context: dict, snapshot_id, force: bool = False) -> None:
+    """Claim the snapshot (``available``/``error`` -> ``deleting``; any status but
+    ``deleting`` when forced) and cast to its agent."""
     snapshot = get_snapshot(context, snapshot_id)
+    expected = {"status__in": SNAPSHOT_DELETABLE_STATUSES} if not force else {}
     with transaction.atomic():
-        if not Snapshot.conditional_update(
-            snapshot.id, {"status__in": SNAPSHOT_DELETABLE_STATUSES}, status="deleting"
-        ):
+        if not Snapshot.conditional_update(snapshot.id, expected, status="deleting"):
             raise exceptions.InvalidSnapshot(
                 reason="Snapshot status must be available or error and must not be part of a group."
             )

@@ -61,13 +61,13 @@ class VolumeConsumer(LiveConsumer):
 
     def authorise(self) -> list[str] | None:
         self.volume_id = self.scope["url_route"]["kwargs"]["volume_id"]
-        volume = Volume.objects.filter(id=self.volume_id).only("project_id").first()
+        volume = Volume.all_objects.filter(id=self.volume_id).only("project_id").first()
         if volume is None or not can_see_project(self.user, volume.project_id):
             return None
         return [events.volume_group(self.volume_id)]
 
     def render(self) -> str | None:
-        volume = Volume.objects.select_related("volume_type").filter(id=self.volume_id).first()
+        volume = Volume.all_objects.select_related("volume_type").filter(id=self.volume_id).first()
         if volume is None:
             return (
                 '<section id="volume-facts" hx-swap-oob="true" data-transitional="false">'

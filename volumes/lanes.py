@@ -14,9 +14,11 @@ from core.kernel.models import FlowRun, TaskRun
 PER_ATTEMPT = ("scheduler", "manager")
 
 
-def task_dom_id(flow: str, attempt: int, name: str) -> str:
-    """Stable across renders (and from planned to real), so the page can keep a task open."""
-    return f"task-{flow}-{attempt}-{name}"
+def task_dom_id(flow: str, attempt: int, name: str, scope: str = "") -> str:
+    """Stable across renders (and from planned to real), so the page can keep a task open.
+    ``scope`` tells apart the runs of operations after the create (their request)."""
+    prefix = f"task-{scope}-" if scope else "task-"
+    return f"{prefix}{flow}-{attempt}-{name}"
 
 
 @dataclass
@@ -25,10 +27,18 @@ class TaskView:
     attempt: int
     name: str
     row: TaskRun | None = None
+    scope: str = ""
+    operation: str = "create"
 
     @property
     def dom_id(self) -> str:
-        return task_dom_id(self.flow, self.attempt, self.name)
+        return task_dom_id(self.flow, self.attempt, self.name, self.scope)
+
+    @property
+    def tag(self) -> str:
+        """How the timeline labels the task's lane."""
+        prefix = "" if self.operation == "create" else f"{self.operation} "
+        return f"{prefix}{self.flow} #{self.attempt}"
 
     @property
     def state(self) -> str:
@@ -54,22 +64,26 @@ class AttemptView:
     attempt: int
     run: FlowRun | None
     tasks: list[TaskView] = field(default_factory=list)
+    scope: str = ""
 
     @property
     def dom_id(self) -> str:
-        return f"run-{self.flow}-{self.attempt}"
+        prefix = f"run-{self.scope}-" if self.scope else "run-"
+        return f"{prefix}{self.flow}-{self.attempt}"
 
     @property
     def state(self) -> str:
         return self.run.state if self.run else "pending"
 
 
-def _attempt_view(flow: str, attempt: int, run: FlowRun | None) -> AttemptView:
+def _attempt_view(
+    flow: str, attempt: int, run: FlowRun | None, operation: str = "create", scope: str = ""
+) -> AttemptView:
     rows = {t.name: t for t in run.tasks.all()} if run else {}
     names = [t.name for t in sorted(rows.values(), key=lambda t: t.position)]
-    names = names or planned_tasks(flow)
-    tasks = [TaskView(flow, attempt, name, rows.get(name)) for name in names]
-    return AttemptView(flow, attempt, run, tasks)
+    names = names or planned_tasks(flow, operation)
+    tasks = [TaskView(flow, attempt, name, rows.get(name), scope, operation) for name in names]
+    return AttemptView(flow, attempt, run, tasks, scope)
 
 
 def build_lanes(volume: Volume, runs: list[FlowRun]) -> list[dict]:
@@ -79,15 +93,72 @@ def build_lanes(volume: Volume, runs: list[FlowRun]) -> list[dict]:
     latest attempt shows that attempt's tasks pending, so the whole planned
     flow is on the page from the start.
     """
+    runs = [r for r in runs if r.operation == "create"]
     latest = max([r.attempt for r in runs if r.flow in PER_ATTEMPT], default=1)
     lanes = []
     for flow, label in FlowRun.FLOWS:
         mine = [r for r in runs if r.flow == flow]
         attempts = [_attempt_view(flow, r.attempt, r) for r in mine]
-        if volume.is_transitional:
+        if volume.status == "creating":
             expected = latest if flow in PER_ATTEMPT else 1
             done = {a.attempt for a in attempts}
             if expected not in done and (not done or max(done) < expected):
                 attempts.append(_attempt_view(flow, expected, None))
         lanes.append({"flow": flow, "label": label, "attempts": attempts})
     return lanes
+
+
+@dataclass
+class OperationView:
+    """One request after the create (an extend, an attach, a delete...) and its runs."""
+
+    operation: str
+    key: str
+    attempts: list[AttemptView]
+
+    @property
+    def dom_id(self) -> str:
+        return f"operation-{self.key}"
+
+    @property
+    def label(self) -> str:
+        return describe(self.operation)
+
+    @property
+    def state(self) -> str:
+        states = [a.state for a in self.attempts]
+        for state in ("failure", "reverting", "reverted", "running", "pending"):
+            if state in states:
+                return state
+        return states[-1] if states else "pending"
+
+    @property
+    def started_at(self):
+        return self.attempts[0].run.created_at if self.attempts and self.attempts[0].run else None
+
+
+def build_operations(runs: list[FlowRun]) -> list[OperationView]:
+    """Every operation after the create, oldest first: the runs of one request together."""
+    blocks: dict[str, OperationView] = {}
+    for run in runs:
+        if run.operation == "create":
+            continue
+        key = (run.request_id or str(run.id))[:12]
+        block = blocks.setdefault(key, OperationView(run.operation, key, []))
+        block.attempts.append(_attempt_view(run.flow, run.attempt, run, run.operation, key))
+    return list(blocks.values())
+
+
+OPERATIONS = {
+    "delete": "Delete",
+    "extend": "Extend",
+    "attach": "Attach",
+    "detach": "Detach",
+    "revert": "Revert to snapshot",
+    "retype": "Change type",
+    "migrate": "Migrate",
+}
+
+
+def describe(operation: str) -> str:
+    return OPERATIONS.get(operation, operation.replace("_", " ").capitalize())

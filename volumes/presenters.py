@@ -11,7 +11,7 @@ from core.cinder.models import Notification, UserMessage, Volume
 from core.kernel import panels
 from core.kernel.models import FlowRun
 from volumes.history import volume_history
-from volumes.lanes import build_lanes
+from volumes.lanes import build_lanes, build_operations
 from volumes.timeline import build_gantt, replay_script
 
 
@@ -20,12 +20,16 @@ def volume_context(volume: Volume) -> dict:
         FlowRun.objects.filter(volume_id=volume.id).order_by("created_at").prefetch_related("tasks")
     )
     lanes = build_lanes(volume, runs)
+    operations = build_operations(runs)
     user_messages = list(UserMessage.objects.filter(resource_uuid=volume.id).order_by("created_at"))
     notifications = list(Notification.objects.filter(volume_id=volume.id).order_by("created_at"))
     return {
         "volume": volume,
         "lanes": lanes,
-        "gantt": build_gantt(lanes, timezone.now()),
+        "operations": operations,
+        "gantt": build_gantt(
+            [*lanes, *({"attempts": o.attempts} for o in operations)], timezone.now()
+        ),
         "panels": panels.for_volume(volume.id),
         "user_messages": user_messages,
         "notifications": notifications,

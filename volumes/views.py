@@ -16,8 +16,10 @@ from volumes.presenters import volume_context, volume_table
 from volumes.quota_bars import limit_bars
 
 
-def _get_volume_for_user(request, volume_id) -> Volume:
-    volume = Volume.objects.select_related("volume_type", "project").filter(id=volume_id).first()
+def _get_volume_for_user(request, volume_id, deleted: bool = False) -> Volume:
+    """The volume if the user may see it (a deleted one too, for its page); else 404."""
+    volumes = Volume.all_objects if deleted else Volume.objects
+    volume = volumes.select_related("volume_type", "project").filter(id=volume_id).first()
     if volume is None or not can_see_project(request.user, volume.project_id):
         raise Http404("No such volume.")
     return volume
@@ -70,13 +72,13 @@ def volume_create(request):
 
 
 def volume_detail(request, volume_id):
-    volume = _get_volume_for_user(request, volume_id)
+    volume = _get_volume_for_user(request, volume_id, deleted=True)
     return render(request, "volumes/detail.html", volume_context(volume))
 
 
 def volume_live(request, volume_id):
     """The live fragment alone: the polling fallback when websockets are unavailable."""
-    volume = _get_volume_for_user(request, volume_id)
+    volume = _get_volume_for_user(request, volume_id, deleted=True)
     return render(request, "volumes/_live.html", volume_context(volume))
 
 

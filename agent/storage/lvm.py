@@ -271,6 +271,11 @@ class LVMDriver:
             self._delete_lv(name, size, is_snapshot=False)
         LOG.info("Successfully deleted volume: %s", volume_id)
 
+    def extend_volume(self, volume_id: str, size_gb: int) -> None:
+        """``lvextend -L <n>g <vg>/volume-<id>`` (brick deactivates an origin with snapshots)."""
+        with self._failures():
+            self.vg.extend_volume(volume_name(volume_id), size_gb)
+
     # ------------------------------------------------------------------------ snapshots
 
     def create_snapshot(self, snapshot_name: str, volume_id: str) -> str:

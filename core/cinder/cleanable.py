@@ -34,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from core.cinder import exceptions, messages
+from core.cinder import exceptions, messages, quota
 from core.cinder.models import Snapshot, Volume, Worker
 from core.kernel import events, queues
 from core.kernel.models import Service
@@ -45,9 +45,11 @@ LOG = logging.getLogger(__name__)
 SCHEDULER = "cinder-scheduler"
 # Statuses whose work is tracked, per resource type (Cinder's _is_cleanable).
 CLEANABLE = {
-    "VOLUME": ("creating", "downloading", "deleting"),
+    "VOLUME": ("creating", "downloading", "deleting", "extending"),
     "SNAPSHOT": ("creating", "deleting"),
 }
+# What lost work ends as (Cinder's error statuses for each operation).
+LOST_ENDINGS = {"deleting": "error_deleting", "extending": "error_extending"}
 MODELS = {"VOLUME": Volume, "SNAPSHOT": Snapshot}
 # RQ statuses of a job that will not run again: its work, if still there, is lost.
 ENDED = ("finished", "failed", "stopped", "canceled")
@@ -185,9 +187,11 @@ def clean(row: Worker, why: str, resume: bool = True) -> str:
             return "gone"
         if resource.status not in CLEANABLE[row.resource_type]:
             return resource.status  # it finished meanwhile
-        ending = "error_deleting" if resource.status == "deleting" else "error"
+        ending = LOST_ENDINGS.get(resource.status, "error")
         if not model.conditional_update(resource.id, {"status": resource.status}, status=ending):
             return "moved on"
+        if row.kwargs.get("reservations"):  # an extend's growth was reserved, never committed
+            quota.rollback(row.kwargs["reservations"])
         messages.work_lost(resource, row.resource_type, resource.status, why)
         transaction.on_commit(lambda: notify(resource))
     LOG.warning(

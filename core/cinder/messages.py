@@ -15,6 +15,7 @@ WORK_LOST = {
     ("VOLUME", "creating"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
     ("VOLUME", "downloading"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
     ("VOLUME", "deleting"): ("VOLUME_VOLUME_DELETE_001", "delete volume"),
+    ("VOLUME", "extending"): ("VOLUME_VOLUME_007_001", "extend volume"),
     ("SNAPSHOT", "creating"): ("VOLUME_VOLUME_SNAPSHOT_009_001", "create snapshot"),
     ("SNAPSHOT", "deleting"): ("VOLUME_VOLUME_SNAPSHOT_010_001", "delete snapshot"),
 }
@@ -67,6 +68,38 @@ def driver_failed(context: dict, volume_id: str, error: Exception) -> None:
         detail=type(error).__name__,
     )
     events.volume_changed(volume_id, context["project_id"], kind="message")
+
+
+# Cinder's message_field actions and details for the operations after a create.
+ACTIONS = {
+    "attach": ("002", "attach volume"),
+    "update_attachment": ("004", "update attachment"),
+    "extend": ("007", "extend volume"),
+}
+DETAILS = {
+    "unknown": ("001", UNKNOWN_ERROR),
+    "no_backend": ("003", "Could not find any available weighted backend."),
+    "driver_failed_extend": ("010", "Volume Driver failed to extend volume."),
+    "attach_error": ("021", "Failed to attach volume."),
+    "detach_error": ("022", "Failed to detach volume."),
+}
+
+
+def operation_failed(volume, action: str, detail: str, error: Exception | None = None) -> None:
+    """A user message for a failed operation, with Cinder's event id for action and detail.
+    As for a create, NoValidBackend is told with Cinderlab's account of the filters."""
+    action_id, action_text = ACTIONS[action]
+    detail_id, detail_text = DETAILS[detail]
+    if isinstance(error, NoValidBackend):
+        detail_text = str(error)
+    UserMessage.objects.create(
+        project_id=volume.project_id,
+        resource_uuid=volume.id,
+        event_id=f"VOLUME_VOLUME_{action_id}_{detail_id}",
+        user_message=f"{action_text}: {detail_text}",
+        detail=type(error).__name__ if error else detail.upper(),
+    )
+    events.volume_changed(volume.id, volume.project_id, kind="message")
 
 
 def notify_volume_usage(volume: Volume, event_suffix: str, host: str) -> Notification:

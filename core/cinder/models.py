@@ -113,6 +113,8 @@ VOLUME_STATUSES = [
     "uploading",
     "retyping",
     "extending",
+    "reverting",
+    "deleted",
 ]
 ATTACH_STATUSES = [
     "attached",
@@ -135,6 +137,8 @@ TRANSITIONAL_STATUSES = {
     "uploading",
     "backing-up",
     "restoring-backup",
+    "reserved",
+    "reverting",
 }
 
 
@@ -232,10 +236,19 @@ class VolumeTypeExtraSpec(models.Model):
         return f"{self.key}={self.value}"
 
 
+class LiveVolumes(models.Manager):
+    """Volumes not deleted: what every service and list sees (Cinder's ``deleted = 0``)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted=False)
+
+
 class Volume(CompareAndSwap, models.Model):
     """A volume with Cinder's fields and status strings.
 
-    Status changes that can race go through :meth:`conditional_update`.
+    Status changes that can race go through :meth:`conditional_update`. A deleted volume
+    keeps its row (``deleted``, status ``deleted``), as Cinder soft-deletes, so its page
+    and history outlive it; ``objects`` hides such rows, ``all_objects`` shows them.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -261,22 +274,48 @@ class Volume(CompareAndSwap, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     launched_at = models.DateTimeField(null=True, blank=True)
+    # The lifecycle's bookkeeping, as Cinder's columns of the same names.
+    previous_status = models.CharField(max_length=32, blank=True)
+    migration_status = models.CharField(max_length=32, blank=True)
+    name_id = models.UUIDField(null=True, blank=True, help_text="whose LV holds the data")
+    provider_location = models.CharField(max_length=255, blank=True)
+    provider_auth = models.CharField(max_length=255, blank=True)
+    deleted = models.BooleanField(default=False, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveVolumes()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, not a field)
 
     class Meta:
         db_table = "volumes_volume"
         ordering = ["-created_at"]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.display_name or str(self.id)
 
     @property
     def name(self) -> str:
-        """Cinder's backend name for the volume (``volume_name_template``)."""
-        return f"volume-{self.id}"
+        """Cinder's backend name (``volume_name_template``), of ``name_id`` after a migration."""
+        return f"volume-{self.name_id or self.id}"
 
     @property
     def is_transitional(self) -> bool:
-        return self.status in TRANSITIONAL_STATUSES
+        return self.status in TRANSITIONAL_STATUSES or self.migration_status in (
+            "starting",
+            "migrating",
+        )
+
+    @classmethod
+    def destroy(cls, pk, expected: dict) -> bool:
+        """Cinder's ``volume_destroy``: the row is kept, marked deleted (only while it
+        still matches ``expected``); True if this call deleted it."""
+        now = timezone.now()
+        return bool(
+            cls.objects.filter(id=pk, **expected).update(
+                status="deleted", deleted=True, deleted_at=now, updated_at=now, migration_status=""
+            )
+        )
 
 
 SNAPSHOT_STATUSES = [
@@ -431,6 +470,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.event_type
+
+
+class VolumeAttachment(models.Model):
+    """One attachment of a volume to a server (Cinder's ``volume_attachment``).
+
+    There is no Nova: a server is just the instance UUID the caller names. The connector
+    is what the caller says of its host; ``connection_info`` what the driver answered.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    volume = models.ForeignKey(Volume, on_delete=models.CASCADE, related_name="attachments")
+    instance_uuid = models.UUIDField(null=True, blank=True)
+    attached_host = models.CharField(max_length=255, blank=True)
+    mountpoint = models.CharField(max_length=255, blank=True)
+    attach_status = models.CharField(max_length=32, default="reserved")
+    attach_mode = models.CharField(max_length=8, default="rw")
+    connector = models.JSONField(default=dict, blank=True)
+    connection_info = models.JSONField(default=dict, blank=True)
+    attach_time = models.DateTimeField(null=True, blank=True)
+    detach_time = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.volume_id} on {self.instance_uuid or self.attached_host} ({self.attach_status})"
+        )
 
 
 class Worker(models.Model):

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 from taskflow import task
 
-_PLANS: dict[str, Callable[[], list[str]]] = {}
-_NAMES: dict[str, list[str]] = {}
+_PLANS: dict[tuple[str, str], Callable[[], list[str]]] = {}
+_NAMES: dict[tuple[str, str], list[str]] = {}
 
 
 class CinderTask(task.Task):
@@ -32,15 +32,17 @@ def task_names(flow) -> list[str]:
     return [type(atom).__name__ for atom, _ in flow.iter_nodes()]
 
 
-def plan(flow: str, build: Callable[[], object]) -> None:
-    """Register how to build ``flow`` (a FlowRun.flow key) so its task names can be read."""
-    _PLANS[flow] = lambda: task_names(build())
-    _NAMES.pop(flow, None)
+def plan(flow: str, build: Callable[[], object], operation: str = "create") -> None:
+    """Register how to build ``flow`` (a FlowRun.flow key) of ``operation`` so its task
+    names can be read."""
+    _PLANS[operation, flow] = lambda: task_names(build())
+    _NAMES.pop((operation, flow), None)
 
 
-def planned_tasks(flow: str) -> list[str]:
-    """The task class names ``flow`` runs, in order ([] for a flow nobody registered)."""
-    if flow not in _NAMES:
-        build = _PLANS.get(flow)
-        _NAMES[flow] = build() if build else []
-    return _NAMES[flow]
+def planned_tasks(flow: str, operation: str = "create") -> list[str]:
+    """The task class names ``flow`` runs for ``operation``, in order ([] if unregistered)."""
+    key = (operation, flow)
+    if key not in _NAMES:
+        build = _PLANS.get(key)
+        _NAMES[key] = build() if build else []
+    return _NAMES[key]

@@ -72,6 +72,10 @@ class FlowRun(models.Model):
     volume_id = models.UUIDField(db_index=True)
     project_id = models.CharField(max_length=32, db_index=True)
     flow = models.CharField(max_length=16, choices=FLOWS)
+    # What the run is part of: create, delete, extend, attach... (one request may run
+    # several flows, e.g. an extend's scheduler check and its manager step).
+    operation = models.CharField(max_length=32, default="create", db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
     flow_name = models.CharField(max_length=64)
     attempt = models.PositiveSmallIntegerField(default=1)
     host = models.CharField(max_length=255, blank=True)

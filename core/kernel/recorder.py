@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import taskflow.engines
 from django.db import transaction
 from django.utils import timezone
 from taskflow import states
@@ -110,6 +111,8 @@ class FlowRecorder(base.Listener):
         volume_id,
         project_id: str,
         flow: str,
+        operation: str = "create",
+        request_id: str = "",
         attempt: int = 1,
         host: str = "",
         keep: Callable[[], bool] | None = None,
@@ -124,6 +127,8 @@ class FlowRecorder(base.Listener):
             volume_id=self.volume_id,
             project_id=project_id,
             flow=flow,
+            operation=operation,
+            request_id=request_id,
             attempt=attempt,
             host=host,
         )
@@ -229,3 +234,11 @@ class FlowRecorder(base.Listener):
     def _flush_deferred(self) -> None:
         if self.keep():
             self._create_rows()
+
+
+def run_recorded(taskflow_flow, store: dict, **recorder_kwargs) -> None:
+    """Load ``taskflow_flow`` with ``store`` and run it under a FlowRecorder; the engine's
+    error, if any, propagates once the run is recorded."""
+    engine = taskflow.engines.load(taskflow_flow, store=store)
+    with FlowRecorder(engine, **recorder_kwargs):
+        engine.run()

@@ -1,6 +1,9 @@
 """API test helpers: tokens for the named world, and a JSON client speaking Cinder's headers."""
 
 import json
+import sys
+import urllib.request
+import uuid
 
 import pytest
 from django.test import Client
@@ -9,6 +12,10 @@ from core.cinder import tokens
 from core.cinder.models import Volume
 from core.cinder.quota_models import QuotaUsage, Reservation
 from core.kernel.models import FlowRun
+from tests.api.clients import Cinder
+from tests.cluster import free_port
+from tests.conftest import PASSWORD, make_user
+from tests.waiting import wait_until
 
 LATEST = "volume 3.71"
 
@@ -95,3 +102,54 @@ def footprint(project) -> tuple:
         usage,
         FlowRun.objects.filter(project_id=project.pk, flow="api").count(),
     )
+
+
+# -- the real clients against a live server (integration tests) ------------------
+
+
+def answering(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def noauth_server(server, processes):
+    port = free_port()
+    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    processes.start("daphne-noauth", [*argv, "portal.asgi:application"], CINDERLAB_AUTH="noauth")
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: answering(url), timeout=30, what="the noauth daphne to answer")
+    return url
+
+
+@pytest.fixture(params=["keystone", "noauth"])
+def mode(request):
+    return request.param
+
+
+@pytest.fixture
+def cli(mode, world, request):
+    """`cinder` as the project owner, and as a cloud admin of the same project."""
+    admin = make_user(f"cloudadmin-{uuid.uuid4().hex[:8]}", world.project, is_superuser=True)
+
+    def as_user(user):
+        if mode == "keystone":
+            server = request.getfixturevalue("server")
+            return Cinder.keystone(server, user.username, PASSWORD, world.project.name)
+        server = request.getfixturevalue("noauth_server")
+        return Cinder.noauth(server, user.username, world.project.pk)
+
+    return as_user(world.owner), as_user(admin)
+
+
+def status_of(model, object_id, wanted=("available", "error")):
+    def check():
+        row = model.objects.filter(id=object_id).first()
+        return row.status if row is not None and row.status in wanted else None
+
+    return check

@@ -5,17 +5,12 @@ default CINDERLAB_AUTH=keystone) and with noauth (a second daphne started
 with CINDERLAB_AUTH=noauth on the same database and Redis).
 """
 
-import sys
-import urllib.request
-import uuid
-
 import openstack
 import pytest
 
 from core.cinder.models import Snapshot, Volume
-from tests.api.clients import Cinder
-from tests.cluster import free_port
-from tests.conftest import PASSWORD, make_user
+from tests.api.conftest import status_of
+from tests.conftest import PASSWORD
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -32,54 +27,6 @@ ADMIN_EXTRA_FIELDS = {
     "cluster_name", "migration_status", "os-vol-host-attr:host",
     "os-vol-mig-status-attr:migstat", "os-vol-mig-status-attr:name_id", "provider_id",
 }  # fmt: skip
-
-
-def answering(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def noauth_server(server, processes):
-    port = free_port()
-    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-    processes.start("daphne-noauth", [*argv, "portal.asgi:application"], CINDERLAB_AUTH="noauth")
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: answering(url), timeout=30, what="the noauth daphne to answer")
-    return url
-
-
-@pytest.fixture(params=["keystone", "noauth"])
-def mode(request):
-    return request.param
-
-
-@pytest.fixture
-def cli(mode, world, request):
-    """`cinder` as the project owner, and as a cloud admin of the same project."""
-    admin = make_user(f"cloudadmin-{uuid.uuid4().hex[:8]}", world.project, is_superuser=True)
-
-    def as_user(user):
-        if mode == "keystone":
-            server = request.getfixturevalue("server")
-            return Cinder.keystone(server, user.username, PASSWORD, world.project.name)
-        server = request.getfixturevalue("noauth_server")
-        return Cinder.noauth(server, user.username, world.project.pk)
-
-    return as_user(world.owner), as_user(admin)
-
-
-def status_of(model, object_id, wanted=("available", "error")):
-    def check():
-        row = model.objects.filter(id=object_id).first()
-        return row.status if row is not None and row.status in wanted else None
-
-    return check
 
 
 def test_cinder_create_prints_cinders_fields_and_the_volume_becomes_available(cli, world):

@@ -45,7 +45,7 @@ def thick_volume_with_data(world) -> tuple[Volume, "os.PathLike"]:
 
 
 def delete_commands(volume_id) -> list[str]:
-    run = FlowRun.objects.get(volume_id=volume_id, flow="delete")
+    run = FlowRun.objects.get(volume_id=volume_id, flow="manager", operation="delete")
     return [" ".join(c["argv"]) for t in run.tasks.all() for c in t.commands]
 
 
@@ -128,7 +128,9 @@ def test_two_concurrent_deletes_never_both_run(world, cloud):
     wait_gone(volume.id)
 
     assert sorted(outcomes) == ["deleted", "refused"]
-    assert FlowRun.objects.filter(volume_id=volume.id, flow="delete").count() == 1
+    assert (
+        FlowRun.objects.filter(volume_id=volume.id, flow="manager", operation="delete").count() == 1
+    )
     starts = Notification.objects.filter(volume_id=volume.id, event_type="volume.delete.start")
     assert starts.count() == 1
     assert quota.usage_summary(world.project.pk)["volumes"]["in_use"] == 0
@@ -188,7 +190,7 @@ def test_a_volume_lvm_still_holds_a_snapshot_of_goes_back_to_available(world, cl
         api.delete(context(world), volume.id)
         run = wait_until(
             lambda: FlowRun.objects.filter(
-                volume_id=volume.id, flow="delete", state="reverted"
+                volume_id=volume.id, flow="manager", operation="delete", state="reverted"
             ).first(),
             timeout=60,
             what="the refused delete to revert",
@@ -227,4 +229,4 @@ def test_deleting_a_volume_in_the_django_admin_runs_cinders_delete(world, cloud)
     assert not lv.exists()
     assert quota.usage_summary(world.project.pk)["volumes"]["in_use"] == 0
     assert quota_check("--project", world.project.pk).returncode == 0
-    assert FlowRun.objects.filter(volume_id=volume.id, flow="delete").exists()
+    assert FlowRun.objects.filter(volume_id=volume.id, flow="manager", operation="delete").exists()

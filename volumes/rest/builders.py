@@ -35,6 +35,23 @@ def _uuid(value) -> str | None:
     return str(value) if value else None
 
 
+def attachments(volume: Volume) -> list[dict]:
+    """Cinder's view lists only the attachments that are ``attached``."""
+    return [
+        {
+            "server_id": _uuid(a.instance_uuid),
+            "attachment_id": str(a.id),
+            "attached_at": isotime(a.attach_time),
+            "host_name": a.attached_host or None,
+            "volume_id": str(volume.id),
+            "device": a.mountpoint or None,
+            "id": str(volume.id),
+        }
+        for a in volume.attachments.all()
+        if a.attach_status == "attached"
+    ]
+
+
 def volume_detail(call: Call, volume: Volume, extensions: bool = True) -> dict:
     """Cinder's detail view; ``extensions`` adds the tenant/host attributes (show/list)."""
     admin, version = call.caller.is_admin, call.version
@@ -58,10 +75,10 @@ def volume_detail(call: Call, volume: Volume, extensions: bool = True) -> dict:
         "replication_status": None,
         "consistencygroup_id": None,
         "multiattach": volume.multiattach,
-        "attachments": [],
+        "attachments": attachments(volume),
     }
     if admin:
-        body["migration_status"] = None
+        body["migration_status"] = volume.migration_status or None
     if version.at_least("3.13"):
         body["group_id"] = None
     if admin and version.at_least("3.21"):
@@ -80,8 +97,8 @@ def volume_detail(call: Call, volume: Volume, extensions: bool = True) -> dict:
         body["os-vol-tenant-attr:tenant_id"] = volume.project_id
         if admin:
             body["os-vol-host-attr:host"] = volume.host
-            body["os-vol-mig-status-attr:migstat"] = None
-            body["os-vol-mig-status-attr:name_id"] = None
+            body["os-vol-mig-status-attr:migstat"] = volume.migration_status or None
+            body["os-vol-mig-status-attr:name_id"] = _uuid(volume.name_id)
     return body
 
 

@@ -5,7 +5,17 @@ Project ids must match Cinder's ``project_id_regex`` (``[0-9a-f-]+``).
 
 from django.urls import re_path
 
-from volumes.rest import misc, quotas, snapshots, types, volumes, workers
+from volumes.rest import (
+    actions,
+    admin_actions,  # noqa: F401 (registers its actions)
+    misc,
+    quotas,
+    snapshots,
+    types,
+    volume_actions,  # noqa: F401 (registers its actions)
+    volumes,
+    workers,
+)
 from volumes.rest.routing import not_found, resource
 from volumes.rest.versions import version_document
 
@@ -27,6 +37,16 @@ urlpatterns = [
         "volumes/" + ID.format("volume_id"),
         resource(GET=volumes.show, PUT=volumes.update, DELETE=volumes.delete),
         "volume",
+    ),
+    route(
+        "volumes/" + ID.format("volume_id") + "/action",
+        resource(POST=actions.volume),
+        "volume-action",
+    ),
+    route(
+        "snapshots/" + ID.format("snapshot_id") + "/action",
+        resource(POST=actions.snapshot),
+        "snapshot-action",
     ),
     route("snapshots", resource(GET=snapshots.list_summary, POST=snapshots.create), "snapshots"),
     route("snapshots/detail", resource(GET=snapshots.list_detail), "snapshots-detail"),

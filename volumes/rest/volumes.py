@@ -54,7 +54,7 @@ def parse_uuid(value: str) -> uuid.UUID | None:
 
 
 def visible_volumes(call: Call) -> QuerySet:
-    volumes = Volume.objects.select_related("volume_type")
+    volumes = Volume.objects.select_related("volume_type").prefetch_related("attachments")
     return volumes if call.caller.is_admin else volumes.filter(project_id=call.caller.project_id)
 
 
