@@ -63,8 +63,27 @@
     }
   });
   document.addEventListener("htmx:oobAfterSwap", restoreExpanded);
+
+  // Forms in live sections are rendered without a request (over the socket): they get
+  // the page's CSRF token when submitted.
+  document.addEventListener("submit", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    event.target.querySelectorAll("input[data-csrf]").forEach(function (input) {
+      if (meta && !input.value) { input.value = meta.content; }
+    });
+  }, true);
+
+  // "Volume x is being extended": said while it happens, gone once the volume settles.
+  function dropSettledFlashes() {
+    var facts = document.getElementById("volume-facts");
+    if (facts && facts.dataset.transitional === "false") {
+      document.querySelectorAll(".flash[data-transient]").forEach(function (el) { el.remove(); });
+    }
+  }
+
   document.addEventListener("htmx:wsAfterMessage", function () {
     lastMessageAt = Date.now();
+    dropSettledFlashes();
     restoreExpanded();
     if (replay.running) { replay.reapply(); }
   });

@@ -111,6 +111,12 @@ def world(live_db) -> World:
     )
 
 
+@pytest.fixture
+def admin_user(world):
+    """A cloud admin (superuser), a member of the world's project."""
+    return make_user(f"root-{uuid.uuid4().hex[:8]}", world.project, is_superuser=True)
+
+
 @pytest.fixture(scope="session")
 def processes():
     procs = Processes()

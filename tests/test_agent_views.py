@@ -29,10 +29,13 @@ def volume_of(world, status="available", size=2) -> Volume:
     )
 
 
-def test_delete_rejects_get(world):
+def test_delete_asks_for_confirmation_first(world):
     volume = volume_of(world)
     response = client_for(world.owner).get(reverse("volumes:delete", args=[volume.id]))
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert "This cannot be undone" in response.content.decode()
+    volume.refresh_from_db()
+    assert volume.status == "available"
 
 
 def test_delete_needs_a_csrf_token(world):
@@ -73,7 +76,8 @@ def test_a_refused_delete_says_why_on_the_volume_page(world):
 def test_the_detail_page_offers_delete_and_snapshot(world):
     volume = volume_of(world)
     page = client_for(world.owner).get(reverse("volumes:detail", args=[volume.id])).content
-    assert b'id="delete-submit"' in page and b'id="snapshot-submit"' in page
+    assert b'href="/volumes/%s/delete/"' % str(volume.id).encode() in page
+    assert b'id="snapshot-submit"' in page
 
 
 def test_the_create_form_offers_the_sources_that_exist(world):

@@ -75,5 +75,5 @@ class VolumeConsumer(LiveConsumer):
             )
         if not can_see_project(self.user, volume.project_id):
             return None  # membership revoked mid-stream
-        context = volume_context(volume) | {"oob": True}
+        context = volume_context(volume, self.user) | {"oob": True}
         return render_to_string("volumes/_live.html", context)

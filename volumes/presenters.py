@@ -7,15 +7,22 @@ and every websocket message show the same full picture.
 
 from django.utils import timezone
 
-from core.cinder.models import Notification, UserMessage, Volume
+from core.cinder.models import Notification, Snapshot, UserMessage, Volume
 from core.kernel import panels
 from core.kernel.models import FlowRun
+from volumes.api import DELETABLE_STATUSES
 from volumes.history import volume_history
 from volumes.lanes import build_lanes, build_operations
 from volumes.timeline import build_gantt, replay_script
 
+# Templates other operations add to the actions list (attach, revert, retype, migrate).
+ACTION_TEMPLATES: list[str] = []
+# Cinder's API checks, for what the actions section offers (the API still decides).
+EXTENDABLE = ("available", "in-use")
 
-def volume_context(volume: Volume) -> dict:
+
+def volume_context(volume: Volume, viewer=None) -> dict:
+    """Everything the volume page shows; ``viewer`` decides whether admin actions appear."""
     runs = list(
         FlowRun.objects.filter(volume_id=volume.id).order_by("created_at").prefetch_related("tasks")
     )
@@ -35,6 +42,11 @@ def volume_context(volume: Volume) -> dict:
         "notifications": notifications,
         "history": volume_history(runs, notifications, user_messages),
         "replay": replay_script(volume, lanes),
+        "snapshots": list(Snapshot.objects.filter(volume_id=volume.id).order_by("created_at")),
+        "extendable": EXTENDABLE,
+        "deletable": DELETABLE_STATUSES,
+        "extra_actions": ACTION_TEMPLATES,
+        "viewer_is_admin": bool(viewer is not None and viewer.is_superuser),
     }
 
 

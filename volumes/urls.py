@@ -1,6 +1,6 @@
 from django.urls import path
 
-from volumes import views
+from volumes import action_views, views
 
 app_name = "volumes"
 urlpatterns = [
@@ -9,7 +9,10 @@ urlpatterns = [
     path("create/quota-bars/", views.quota_bars, name="quota_bars"),
     path("<uuid:volume_id>/", views.volume_detail, name="detail"),
     path("<uuid:volume_id>/live/", views.volume_live, name="live"),
-    path("<uuid:volume_id>/delete/", views.volume_delete, name="delete"),
+    path("<uuid:volume_id>/delete/", action_views.volume_delete, name="delete"),
+    path("<uuid:volume_id>/extend/", action_views.volume_extend, name="extend"),
+    path("<uuid:volume_id>/reset-status/", action_views.volume_reset_status, name="reset-status"),
+    path("<uuid:volume_id>/force-delete/", action_views.volume_force_delete, name="force-delete"),
     path("<uuid:volume_id>/snapshots/", views.snapshot_create, name="snapshot-create"),
     path("snapshots/<uuid:snapshot_id>/delete/", views.snapshot_delete, name="snapshot-delete"),
     path("images/", views.image_list, name="images"),

@@ -1,34 +1,19 @@
 from django.conf import settings
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.cinder import exceptions, quota
-from core.cinder.access import can_change_project, can_see_project, current_project
+from core.cinder.access import can_see_project, current_project
 from core.cinder.models import Image, Snapshot, Volume
 from core.kernel.numbers import ascii_int
 from volumes import api, images
 from volumes.forms import ImageUploadForm, SnapshotCreateForm, VolumeCreateForm
 from volumes.presenters import volume_context, volume_table
 from volumes.quota_bars import limit_bars
-
-
-def _get_volume_for_user(request, volume_id, deleted: bool = False) -> Volume:
-    """The volume if the user may see it (a deleted one too, for its page); else 404."""
-    volumes = Volume.all_objects if deleted else Volume.objects
-    volume = volumes.select_related("volume_type", "project").filter(id=volume_id).first()
-    if volume is None or not can_see_project(request.user, volume.project_id):
-        raise Http404("No such volume.")
-    return volume
-
-
-def _require_change(request, project_id) -> None:
-    """A project reader sees everything a member sees and changes nothing."""
-    if not can_change_project(request.user, project_id):
-        raise PermissionDenied("Your role on this project is read-only.")
+from volumes.web_access import context_for, require_change, volume_for_user
 
 
 def volume_list(request):
@@ -48,7 +33,7 @@ def volume_create(request):
         initial=initial,
     )
     if request.method == "POST":
-        _require_change(request, project.pk)
+        require_change(request, project.pk)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -66,20 +51,20 @@ def volume_create(request):
         except exceptions.CinderError as error:
             form.add_error(None, str(error))
         else:
-            flash.success(request, f"Volume {volume} is being created.")
+            flash.success(request, f"Volume {volume} is being created.", extra_tags="transient")
             return redirect("volumes:detail", volume_id=volume.id)
     return render(request, "volumes/create.html", {"project": project, "form": form})
 
 
 def volume_detail(request, volume_id):
-    volume = _get_volume_for_user(request, volume_id, deleted=True)
-    return render(request, "volumes/detail.html", volume_context(volume))
+    volume = volume_for_user(request, volume_id, deleted=True)
+    return render(request, "volumes/detail.html", volume_context(volume, request.user))
 
 
 def volume_live(request, volume_id):
     """The live fragment alone: the polling fallback when websockets are unavailable."""
-    volume = _get_volume_for_user(request, volume_id, deleted=True)
-    return render(request, "volumes/_live.html", volume_context(volume))
+    volume = volume_for_user(request, volume_id, deleted=True)
+    return render(request, "volumes/_live.html", volume_context(volume, request.user))
 
 
 def quota_bars(request):
@@ -103,44 +88,17 @@ def _source_from_query(query) -> dict:
     return {}
 
 
-def _context_for(request, project_id) -> dict:
-    return api.request_context(request.user, _project(project_id))
-
-
-def _project(project_id):
-    from core.cinder.models import Project
-
-    return Project.objects.get(pk=project_id)
-
-
-@require_POST
-def volume_delete(request, volume_id):
-    volume = _get_volume_for_user(request, volume_id)
-    _require_change(request, volume.project_id)
-    try:
-        api.delete(
-            _context_for(request, volume.project_id),
-            volume.id,
-            cascade=request.POST.get("cascade") == "on",
-        )
-    except exceptions.CinderError as error:
-        flash.error(request, str(error))
-        return redirect("volumes:detail", volume_id=volume.id)
-    flash.success(request, f"Volume {volume} is being deleted.")
-    return redirect("volumes:list")
-
-
 @require_POST
 def snapshot_create(request, volume_id):
-    volume = _get_volume_for_user(request, volume_id)
-    _require_change(request, volume.project_id)
+    volume = volume_for_user(request, volume_id)
+    require_change(request, volume.project_id)
     form = SnapshotCreateForm(request.POST)
     if not form.is_valid():
         flash.error(request, "Invalid snapshot name or description.")
         return redirect("volumes:detail", volume_id=volume.id)
     try:
         snapshot = api.create_snapshot(
-            _context_for(request, volume.project_id),
+            context_for(request, volume.project_id),
             volume.id,
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
@@ -159,9 +117,9 @@ def snapshot_delete(request, snapshot_id):
     snapshot = Snapshot.objects.filter(id=snapshot_id).first()
     if snapshot is None or not can_see_project(request.user, snapshot.project_id):
         raise Http404("No such snapshot.")
-    _require_change(request, snapshot.project_id)
+    require_change(request, snapshot.project_id)
     try:
-        api.delete_snapshot(_context_for(request, snapshot.project_id), snapshot.id)
+        api.delete_snapshot(context_for(request, snapshot.project_id), snapshot.id)
     except exceptions.CinderError as error:
         flash.error(request, str(error))
     else:
@@ -190,7 +148,7 @@ def _image_list(request, limit):
         request.POST or None, request.FILES or None, is_admin=request.user.is_superuser
     )
     if request.method == "POST":
-        _require_change(request, project.pk)
+        require_change(request, project.pk)
     if limit.exceeded:
         form.add_error("file", f"The image is larger than {limit.bytes} bytes.")
     if request.method == "POST" and form.is_valid():

@@ -226,7 +226,7 @@ class Stack:
 
     def volumes(self, tag: str) -> dict[str, str]:
         """id -> status of the volumes a test tagged."""
-        rows = self.query("SELECT id, status, metadata FROM volumes_volume")
+        rows = self.query("SELECT id, status, metadata FROM volumes_volume WHERE NOT deleted")
         return {
             str(uuid.UUID(vid)): status
             for vid, status, metadata in rows
