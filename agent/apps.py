@@ -7,7 +7,7 @@ class AgentConfig(AppConfig):
 
     def ready(self) -> None:
         """Tell the pages which tasks the volume manager's flows run."""
-        from agent import delete_flow, extend_flow
+        from agent import delete_flow, extend_flow, revert_flow
         from agent import flows as manager_flows
         from core.kernel import flows
 
@@ -15,3 +15,4 @@ class AgentConfig(AppConfig):
         flows.plan("manager", lambda: manager_flows.get_flow(None, ""))
         flows.plan("manager", lambda: delete_flow.get_flow(None, ""), operation="delete")
         flows.plan("manager", lambda: extend_flow.get_flow(None, ""), operation="extend")
+        flows.plan("manager", lambda: revert_flow.get_flow(None, ""), operation="revert")

@@ -18,9 +18,12 @@ def data_dir(config: BackendConfig):
 
 def allowlist() -> Allowlist:
     """The commands an agent may run, reading files only from the folders it owns: the image
-    store, its backends' data, and Cinder's configuration (an ``lvm.conf``)."""
+    store, its backends' data, and Cinder's configuration (an ``lvm.conf``); dd writes files
+    only in the backends' data (a migration's copy to another backend's volume)."""
     roots = [settings.VAR_DIR / "images", settings.AGENT_DATA_DIR, "/etc/cinder"]
-    return Allowlist(file_roots=[str(root) for root in roots])
+    return Allowlist(
+        file_roots=[str(root) for root in roots], write_roots=[str(settings.AGENT_DATA_DIR)]
+    )
 
 
 def ratio(value: str) -> float | str:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from taskflow.exceptions import NotFound
 
-from agent import delete_flow, extend_flow, faults
+from agent import delete_flow, extend_flow, faults, revert_flow
 from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
@@ -98,20 +98,41 @@ def extend_volume(
     if not claimed("VOLUME", volume_id, host, ("extending",)):
         return
     driver = driver_for(backend_config(host))
+    store = {"volume_id": volume_id, "new_size": new_size, "reservations": reservations}
+    run_operation("extend", extend_flow.get_flow(driver, host), store, context, host, volume_id)
+    publish_capabilities(host, driver)
+
+
+def revert_to_snapshot(context: dict, host: str, volume_id: str, snapshot_id: str) -> None:
+    """Cinder's ``revert_to_snapshot``: the volume's data back to its latest snapshot."""
+    if not claimed("VOLUME", volume_id, host, ("reverting",)):
+        return
+    driver = driver_for(backend_config(host))
+    store = {"volume_id": volume_id, "snapshot_id": snapshot_id}
+    run_operation("revert", revert_flow.get_flow(driver, host), store, context, host, volume_id)
+    publish_capabilities(host, driver)
+
+
+def run_operation(
+    operation: str, flow, store: dict, context: dict, host: str, volume_id: str
+) -> bool:
+    """Run a manager flow of an operation after the create, recorded under the request;
+    False if it failed (its tasks' reverts have set the volume's ending)."""
     try:
         run_recorded(
-            extend_flow.get_flow(driver, host),
-            {"volume_id": volume_id, "new_size": new_size, "reservations": reservations},
+            flow,
+            store,
             volume_id=volume_id,
             project_id=context["project_id"],
             flow="manager",
-            operation="extend",
+            operation=operation,
             request_id=context.get("request_id", ""),
             host=host,
         )
     except Exception:
-        LOG.exception("Extend of volume %s on %s failed", volume_id, host)
-    publish_capabilities(host, driver)
+        LOG.exception("%s of volume %s on %s failed", operation.capitalize(), volume_id, host)
+        return False
+    return True
 
 
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:

@@ -82,6 +82,20 @@ def extend_volume(
     )
 
 
+def revert_to_snapshot(context: dict, host: str, volume_id: str, snapshot_id: str) -> None:
+    """The API claimed ``reverting`` (and ``restoring`` for the snapshot)."""
+    _cast(
+        "VOLUME",
+        volume_id,
+        "reverting",
+        host,
+        "revert_to_snapshot",
+        context=context,
+        volume_id=volume_id,
+        snapshot_id=snapshot_id,
+    )
+
+
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     _cast(
         "SNAPSHOT",

@@ -3,12 +3,14 @@
 rootwrap matches a command against filters before running it as root; here an
 :class:`Allowlist` does the same with one :class:`CommandSpec` per command. The LVM query and
 create commands may only run as ``env LC_ALL=C <cmd>`` (rootwrap's EnvFilter), ``lvremove``,
-``lvchange`` and ``dd`` only plainly (CommandFilter), and ``ionice``/``cgexec`` only as a prefix
-to another allowed command (ChainingRegExpFilter). Every argument must also match its pattern
-(names, sizes, LV device paths), as with rootwrap's RegExpFilter. Every path must be plain
-(no ``.``, ``..`` or empty components), and a path outside ``/dev`` must lie under one of the
-directories the agent owns (``file_roots``: its data and image folders). A command that passes
-comes back as an :class:`Invocation`; one that does not raises :class:`Refused`.
+``lvchange``, ``lvconvert``, ``lvrename`` and ``dd`` only plainly (CommandFilter), and
+``ionice``/``cgexec`` only as a prefix to another allowed command (ChainingRegExpFilter).
+Every argument must also match its pattern (names, sizes, LV device paths), as with
+rootwrap's RegExpFilter. Every path must be plain (no ``.``, ``..`` or empty components), and
+a path outside ``/dev`` must lie under one of the directories the agent owns (``file_roots``:
+its data and image folders); dd writes a file only under ``write_roots`` (the backends'
+data). A command that passes comes back as an :class:`Invocation`; one that does not raises
+:class:`Refused`.
 """
 
 from __future__ import annotations
@@ -96,6 +98,10 @@ SPECS: dict[str, CommandSpec] = {
         (1, 1),
         ("--activate",),
     ),
+    # Cinder's privsep runs these two plainly (``lvconvert --merge <vg>/<snap>``, ``lvrename
+    # <vg> <lv> <new>``): reverting to a snapshot and renaming a migrated volume.
+    "lvconvert": CommandSpec("plain", {"--merge": None}, {}, _LV, (1, 1), ("--merge",)),
+    "lvrename": CommandSpec("plain", positional=_NAME, positionals=(3, 3)),
     "lvs": CommandSpec(
         "env", _REPORT_OPTIONS, _REPORT_ALIASES, rf"{_NAME}(/{_NAME})?|/dev/{_LV}", (0, 16)
     ),
@@ -120,7 +126,7 @@ SPECS: dict[str, CommandSpec] = {
         "plain",
         {
             "if": rf"/dev/zero|{_DEVICE}|{_FILE}",
-            "of": _DEVICE,
+            "of": rf"{_DEVICE}|{_FILE}",  # a file: only under the roots the agent writes
             "count": r"\d+",
             "bs": r"[1-9]\d*[kKMG]?",
             "iflag": r"(count_bytes|direct)(,(count_bytes|direct))*",
@@ -179,9 +185,13 @@ class Allowlist:
         self,
         specs: dict[str, CommandSpec] | None = None,
         file_roots: Iterable[str | PurePosixPath] = (),
+        write_roots: Iterable[str | PurePosixPath] = (),
     ) -> None:
         self.specs = SPECS if specs is None else specs
         self.file_roots = tuple(PurePosixPath(root) for root in file_roots)
+        # Where dd may write a file rather than a device: another backend's volume seen
+        # from this host (a migration's copy), never the image store or the configuration.
+        self.write_roots = tuple(PurePosixPath(root) for root in write_roots)
 
     def check(self, argv: Sequence[str]) -> Invocation:
         argv = list(argv)
@@ -221,6 +231,10 @@ class Allowlist:
         for value in [*env.values(), *options.values(), *positionals]:
             if isinstance(value, str) and value.startswith("/"):
                 self._check_path(command, value)
+        written = options.get("of")
+        if isinstance(written, str) and not written.startswith("/dev/"):
+            if not any(PurePosixPath(written).is_relative_to(r) for r in self.write_roots):
+                raise Refused(f"dd: may not write {written!r}")
         return Invocation(argv, command, env, options, positionals, exec_positions)
 
     def _check_path(self, command: str, path: str) -> None:

@@ -3,8 +3,8 @@
 An :class:`LVM` knows its group and the group's thin pool (``<vg>-pool``) and runs the LVM
 commands the driver needs through a runner: the queries (``lvm version``, ``vgs``, ``pvs``,
 ``lvs``, ``lvdisplay``) and the changes (``lvcreate``, ``lvextend``, ``lvchange``,
-``lvremove``), with the command lines brick uses. A failed command surfaces as
-:class:`ProcessExecutionError` carrying LVM's own words.
+``lvremove``, ``lvconvert --merge``, ``lvrename``), with the command lines brick uses. A failed
+command surfaces as :class:`ProcessExecutionError` carrying LVM's own words.
 """
 
 from __future__ import annotations
@@ -268,6 +268,15 @@ class LVM:
             self.runner.run(
                 ["lvremove", "--config", LVREMOVE_RETRY_CONFIG, "-f", f"{self.vg_name}/{name}"]
             )
+
+    def revert(self, snapshot_name: str) -> None:
+        """``lvconvert --merge <vg>/<snapshot>``: the origin goes back to the snapshot, which is
+        consumed (run plainly, as Cinder's privsep does)."""
+        self.runner.run(["lvconvert", "--merge", f"{self.vg_name}/{snapshot_name}"])
+
+    def rename_volume(self, lv_name: str, new_name: str) -> None:
+        """``lvrename <vg> <lv> <new>`` (run plainly, as Cinder's privsep does)."""
+        self.runner.run(["lvrename", self.vg_name, lv_name, new_name])
 
     # ---------------------------------------------------------------------- plumbing
 

@@ -298,6 +298,83 @@ class LVMDriver:
         size = volume_size_gb or math.ceil(float(ref["size"]))
         self._delete_lv(lv, size, is_snapshot=True)
 
+    # ---------------------------------------------------------- revert, retype, migrate
+
+    def snapshot_revert_use_temp_snapshot(self) -> bool:
+        """The base driver's answer, which the LVM driver keeps: the manager takes a backup
+        snapshot before reverting."""
+        return True
+
+    def revert_to_snapshot(self, volume_id: str, snapshot_name: str) -> None:
+        """Thick: ``lvconvert --merge`` of the snapshot, the volume deactivated and activated
+        again (a merge completes on activation), then the snapshot made again, since the merge
+        consumed it. Thin raises NotImplementedError: the manager then reverts the generic way.
+        ``volume_id`` is the id the LV is named after (``name_id`` after a migration)."""
+        if self.lvm_type == "thin":
+            raise NotImplementedError("Revert volume to snapshot not implemented for thin LVM.")
+        name = volume_name(volume_id)
+        with self._failures():
+            self.vg.revert(escape_snapshot(snapshot_name))
+            self.vg.deactivate_lv(name)
+            self.vg.activate_lv(name)
+        self.create_snapshot(snapshot_name, volume_id)
+
+    def retype(self, volume_id: str) -> bool:
+        """Nothing to change on an LVM volume when only its type changes: True."""
+        LOG.debug("LVM retype called for volume %s. No action required for LVM volumes.", volume_id)
+        return True
+
+    def migrate_volume(self, volume_id: str) -> tuple[bool, dict | None]:
+        """Cinder's LVM driver moves a volume itself only to another volume group of the same
+        server (told by ``location_info``), with lvcreate and dd there. Each Cinderlab backend
+        plays its own group, which no other backend's runner reaches as a local one, so the
+        answer is always "not moved": the manager copies the generic, host-assisted way."""
+        LOG.debug("Volume %s: no driver-assisted migration; the manager copies it", volume_id)
+        return False, None
+
+    def update_migrated_volume(
+        self,
+        volume_id: str,
+        new_volume_id: str,
+        new_name_id: str | None,
+        new_provider_location: str,
+        original_volume_status: str,
+    ) -> dict:
+        """On the destination, once the data is here: ``lvrename`` the new volume's LV to the
+        original's name, so the original keeps its name (``name_id`` None). An attached volume
+        is not renamed, nor one whose rename fails: the original then points at the new LV."""
+        if original_volume_status == "available":
+            try:
+                self.vg.rename_volume(volume_name(new_volume_id), volume_name(volume_id))
+            except ProcessExecutionError as error:
+                LOG.error("Unable to rename the logical volume for volume: %s", volume_id)
+                LOG.debug("lvrename said: %s", lvm_message(error.result))
+            else:
+                return {"name_id": None, "provider_location": None}
+        return {
+            "name_id": new_name_id or new_volume_id,
+            "provider_location": new_provider_location,
+        }
+
+    def remote_path(self, volume_id: str) -> str:
+        """Where another backend's commands on this machine reach the volume (Cinder attaches
+        it over iSCSI to copy a migration's data)."""
+        return self.runner.remote_path(self.local_path(volume_name(volume_id)))
+
+    def copy_volume_data(self, volume_id: str, dest_path: str, size_gb: int, sparse: bool) -> None:
+        """The manager's ``_copy_volume_data``: dd from this backend's volume to ``dest_path``
+        with the clone path's flags (O_DIRECT probed, ``conv=sparse`` when the destination
+        reports ``sparse_copy_volume``)."""
+        with self._failures():
+            copy_volume(
+                self.runner,
+                self.local_path(volume_name(volume_id)),
+                dest_path,
+                size_gb * 1024,
+                self.config.volume_dd_blocksize,
+                sparse=sparse,
+            )
+
     # ---------------------------------------------------------------------------- stats
 
     def get_volume_stats(self, refresh: bool = True) -> dict:

@@ -74,6 +74,8 @@ class Runner(Protocol):
 
     def run(self, argv: list[str]) -> CommandResult: ...
 
+    def remote_path(self, device: str) -> str: ...
+
 
 class CommandNotAllowed(ProcessExecutionError):
     """The allowlist refused the command; it never ran."""
@@ -146,6 +148,11 @@ class BaseRunner:
 
     def _execute(self, invocation: Invocation) -> tuple[str, str, int]:
         raise NotImplementedError
+
+    def remote_path(self, device: str) -> str:
+        """Where another backend's commands on this machine reach ``device`` (Cinder attaches
+        it over iSCSI for a migration's copy): the device itself."""
+        return device
 
 
 def _elapsed_ms(started: float) -> float:

@@ -52,6 +52,8 @@ class SimulatedRunner(BaseRunner):
             "lvextend": self._lvextend,
             "lvremove": self._lvremove,
             "lvchange": self._lvchange,
+            "lvconvert": self._lvconvert,
+            "lvrename": self._lvrename,
             "lvs": self._lvs,
             "lvdisplay": self._lvs,  # `lvdisplay -C` is the lvs report
             "vgs": self._vgs,
@@ -60,6 +62,12 @@ class SimulatedRunner(BaseRunner):
             "qemu-img info": self._qemu_img_info,
             "qemu-img convert": self._qemu_img_convert,
         }
+
+    def remote_path(self, device: str) -> str:
+        """Another backend's runner plays another volume group: it reaches this LV through its
+        data file (the device, if the LV is not active)."""
+        path = self.vg.resolve_device(device)
+        return device if path is None else str(path)
 
     def _execute(self, invocation: Invocation) -> tuple[str, str, int]:
         answer = self.commands.get(invocation.command)
@@ -144,6 +152,18 @@ class SimulatedRunner(BaseRunner):
             set_skip=None if skip is None else skip == "y",
         )
 
+    def _lvconvert(self, invocation: Invocation) -> Reply:
+        vg_name, lv_name = _split_lv(invocation.positionals[0])
+        if vg_name != self.vg.vg_name:
+            return _vg_not_found(vg_name)
+        return self.vg.merge_snapshot(lv_name)
+
+    def _lvrename(self, invocation: Invocation) -> Reply:
+        vg_name, old, new = invocation.positionals
+        if vg_name != self.vg.vg_name:
+            return _vg_not_found(vg_name)
+        return self.vg.rename_lv(old, new)
+
     def _vgs(self, invocation: Invocation) -> Reply:
         reply = Reply()
         row = vg_row(self.vg.info())
@@ -219,7 +239,7 @@ class SimulatedRunner(BaseRunner):
         reply = Reply()
         source, target = ops["if"], ops["of"]
         src = None if source == "/dev/zero" else self._open_path(source)
-        dst = self.vg.resolve_device(target)
+        dst = self._open_path(target)
         for name, path in ((source, src), (target, dst)):
             if path is None and name != "/dev/zero":
                 reply.stderr.append(f"dd: failed to open '{name}': No such file or directory")
@@ -306,7 +326,8 @@ class SimulatedRunner(BaseRunner):
         return reply
 
     def _open_path(self, text: str) -> Path | None:
-        """An LV device (if active) or a host file (images); None if it does not exist."""
+        """An LV device (if active) or a host file (images, another backend's LV); None if it
+        does not exist."""
         if text.startswith("/dev/"):
             return self.vg.resolve_device(text)
         path = Path(text)

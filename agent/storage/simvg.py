@@ -447,6 +447,50 @@ class SimulatedVolumeGroup:
             reply.say(f"Logical volume {label} successfully resized.")
         return reply
 
+    def merge_snapshot(self, name: str) -> Reply:
+        """``lvconvert --merge <vg>/<snapshot>``: the origin gets the snapshot's data back and the
+        snapshot is gone. Nothing holds the origin open here, so the merge runs at once (LVM
+        delays it to the next activation only while the origin is open)."""
+        reply = Reply()
+        with self._change() as state:
+            lv = state.lvs.get(name)
+            label = f"{state.vg_name}/{name}"
+            if lv is None:
+                return reply.fail(f'Failed to find logical volume "{label}"')
+            origin = state.lvs.get(lv.origin or "")
+            if origin is None:
+                kind = {"thick": "linear", "thin-pool": "thin-pool"}.get(lv.lv_type, lv.lv_type)
+                reply.warn(f"Command on LV {label} does not accept LV type {kind}.")
+                return reply.fail(f"Command not permitted on LV {label}.")
+            reply.say(f"Merging of volume {label} started.")
+            size = origin.extents * state.extent_bytes
+            copy_range(self.lv_path(name), self.lv_path(origin.name), size)
+            del state.lvs[name]
+            self.lv_path(name).unlink(missing_ok=True)
+            reply.say(f"{state.vg_name}/{origin.name}: Merged: 100.00%")
+        return reply
+
+    def rename_lv(self, name: str, new_name: str) -> Reply:
+        """``lvrename <vg> <lv> <new>``: the LV (and its data file) under its new name."""
+        reply = Reply()
+        with self._change() as state:
+            lv = state.lvs.get(name)
+            if lv is None:
+                return reply.fail(
+                    f'Existing logical volume "{name}" not found in volume group "{state.vg_name}"'
+                )
+            if not self._name_usable(state, reply, new_name):
+                return reply
+            del state.lvs[name]
+            lv.name = new_name
+            state.lvs[new_name] = lv
+            for other in state.lvs.values():
+                if other.origin == name:
+                    other.origin = new_name
+            os.replace(self.lv_path(name), self.lv_path(new_name))
+            reply.say(f'Renamed "{name}" to "{new_name}" in volume group "{state.vg_name}"')
+        return reply
+
     def change_activation(
         self, name: str, activate: bool, ignore_skip: bool = False, set_skip: bool | None = None
     ) -> Reply:

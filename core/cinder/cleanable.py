@@ -45,7 +45,7 @@ LOG = logging.getLogger(__name__)
 SCHEDULER = "cinder-scheduler"
 # Statuses whose work is tracked, per resource type (Cinder's _is_cleanable).
 CLEANABLE = {
-    "VOLUME": ("creating", "downloading", "deleting", "extending"),
+    "VOLUME": ("creating", "downloading", "deleting", "extending", "reverting"),
     "SNAPSHOT": ("creating", "deleting"),
 }
 # What lost work ends as (Cinder's error statuses for each operation).
@@ -192,6 +192,10 @@ def clean(row: Worker, why: str, resume: bool = True) -> str:
             return "moved on"
         if row.kwargs.get("reservations"):  # an extend's growth was reserved, never committed
             quota.rollback(row.kwargs["reservations"])
+        if row.status == "reverting":  # the snapshot it restored from is usable again
+            Snapshot.conditional_update(
+                row.kwargs["snapshot_id"], {"status": "restoring"}, status="available"
+            )
         messages.work_lost(resource, row.resource_type, resource.status, why)
         transaction.on_commit(lambda: notify(resource))
     LOG.warning(

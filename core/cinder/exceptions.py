@@ -121,3 +121,11 @@ class ImageCopyFailure(Invalid):
 
 class VolumeIsBusy(CinderError):
     message = "deleting volume %(volume_name)s that has snapshot"
+
+
+class InvalidHost(Invalid):
+    message = "Invalid host: %(reason)s"
+
+
+class VolumeMigrationFailed(CinderError):
+    message = "Volume migration failed: %(reason)s"

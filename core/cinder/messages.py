@@ -16,6 +16,9 @@ WORK_LOST = {
     ("VOLUME", "downloading"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
     ("VOLUME", "deleting"): ("VOLUME_VOLUME_DELETE_001", "delete volume"),
     ("VOLUME", "extending"): ("VOLUME_VOLUME_007_001", "extend volume"),
+    ("VOLUME", "reverting"): ("VOLUME_VOLUME_REVERT_001", "revert volume to snapshot"),
+    ("VOLUME", "retyping"): ("VOLUME_VOLUME_RETYPE_001", "retype volume"),
+    ("VOLUME", "migrating"): ("VOLUME_VOLUME_MIGRATE_001", "migrate volume"),
     ("SNAPSHOT", "creating"): ("VOLUME_VOLUME_SNAPSHOT_009_001", "create snapshot"),
     ("SNAPSHOT", "deleting"): ("VOLUME_VOLUME_SNAPSHOT_010_001", "delete snapshot"),
 }
@@ -70,16 +73,22 @@ def driver_failed(context: dict, volume_id: str, error: Exception) -> None:
     events.volume_changed(volume_id, context["project_id"], kind="message")
 
 
-# Cinder's message_field actions and details for the operations after a create.
+# Cinder's message_field actions and details for the operations after a create. Cinder has
+# no action (and tells users nothing) for a failed revert, retype or migration: those three
+# are Cinderlab's own, named like its delete.
 ACTIONS = {
     "attach": ("002", "attach volume"),
     "update_attachment": ("004", "update attachment"),
     "extend": ("007", "extend volume"),
+    "revert": ("REVERT", "revert volume to snapshot"),
+    "retype": ("RETYPE", "retype volume"),
+    "migrate": ("MIGRATE", "migrate volume"),
 }
 DETAILS = {
     "unknown": ("001", UNKNOWN_ERROR),
     "no_backend": ("003", "Could not find any available weighted backend."),
     "driver_failed_extend": ("010", "Volume Driver failed to extend volume."),
+    "volume_invalid_state": ("027", "Volume status is invalid."),
     "attach_error": ("021", "Failed to attach volume."),
     "detach_error": ("022", "Failed to detach volume."),
 }
@@ -124,14 +133,44 @@ def notify_volume_usage(volume: Volume, event_suffix: str, host: str) -> Notific
         "metadata": volume.metadata,
         "volume_attachment": [],
     }
+    return _notify(
+        volume.project_id, volume.id, f"volume.{event_suffix}", f"volume.{host}", payload
+    )
+
+
+def notify_snapshot_usage(snapshot, event_suffix: str, host: str) -> Notification:
+    """``snapshot.<suffix>`` with Cinder's snapshot usage payload fields."""
+    payload = {
+        "tenant_id": snapshot.project_id,
+        "user_id": str(snapshot.user_id),
+        "availability_zone": snapshot.volume.availability_zone,
+        "volume_id": str(snapshot.volume_id),
+        "volume_size": snapshot.volume_size,
+        "snapshot_id": str(snapshot.id),
+        "display_name": snapshot.display_name,
+        "created_at": snapshot.created_at.isoformat(),
+        "status": snapshot.status,
+        "deleted": "",
+        "metadata": snapshot.metadata,
+    }
+    return _notify(
+        snapshot.project_id,
+        snapshot.volume_id,
+        f"snapshot.{event_suffix}",
+        f"snapshot.{host}",
+        payload,
+    )
+
+
+def _notify(project_id, volume_id, event_type: str, publisher: str, payload: dict):
     note = Notification.objects.create(
-        project_id=volume.project_id,
-        volume_id=volume.id,
-        event_type=f"volume.{event_suffix}",
-        publisher_id=f"volume.{host}",
+        project_id=project_id,
+        volume_id=volume_id,
+        event_type=event_type,
+        publisher_id=publisher,
         payload=payload,
     )
-    events.volume_changed(volume.id, volume.project_id, kind="notification")
+    events.volume_changed(volume_id, project_id, kind="notification")
     return note
 
 

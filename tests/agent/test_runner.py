@@ -77,7 +77,7 @@ def test_an_unlisted_command_is_refused_logged_and_recorded_without_running(tmp_
         ),
         (
             ["dd", "if=/dev/zero", "of=/etc/passwd", "count=1"],
-            "dd: operand 'of=/etc/passwd' is not allowed",
+            "dd: '/etc/passwd' is outside the agent's directories",
         ),
         (["dd", "if=/dev/sda", "of=/dev/mapper/vg-lv"], "dd: operand 'if=/dev/sda' is not allowed"),
         (
@@ -89,7 +89,11 @@ def test_an_unlisted_command_is_refused_logged_and_recorded_without_running(tmp_
             "qemu-img convert may only write to a logical volume",
         ),
         (["ionice", "-c3", "rm", "x"], "rm is not on the allowlist"),
-        (["lvconvert", "--merge", "vg/snap"], "lvconvert is not on the allowlist"),
+        (["lvresize", "-L", "2g", "vg/lv"], "lvresize is not on the allowlist"),
+        (["env", "LC_ALL=C", "lvconvert", "--merge", "vg/s"], "lvconvert must not run through env"),
+        (["lvconvert", "--type", "raid1", "vg/lv"], "lvconvert: option '--type' is not allowed"),
+        (["lvrename", "vg", "lv"], "lvrename: takes 3..3 arguments, got 2"),
+        (["lvrename", "vg", "lv", "../x"], "lvrename: argument '../x' is not allowed"),
     ],
 )
 def test_the_allowlist_refuses_what_rootwrap_would_not_run(vg, argv, reason):
@@ -124,6 +128,10 @@ def test_the_allowlist_refuses_what_rootwrap_would_not_run(vg, argv, reason):
         (
             ["env", "LC_ALL=C", "LVM_SYSTEM_DIR=/root", "vgs"],
             "vgs: '/root' is outside the agent's directories",
+        ),
+        (
+            ["dd", "if=/dev/vg/lv", "of=/srv/images/a.raw"],
+            "dd: may not write '/srv/images/a.raw'",
         ),
     ],
 )

@@ -51,6 +51,21 @@ def wait_available(volume_id, timeout: float = 60) -> Volume:
     return volume
 
 
+def operation_ended(volume_id, operation: str, statuses=("available",), timeout=90) -> Volume:
+    """Wait until every run of ``operation`` on the volume has ended and the volume is in one
+    of ``statuses`` and not mid-migration; returns it."""
+
+    def done():
+        volume = Volume.objects.get(id=volume_id)
+        runs = FlowRun.objects.filter(volume_id=volume_id, operation=operation)
+        moving = volume.migration_status in ("starting", "migrating", "completing")
+        if volume.status in statuses and not moving and runs.exists():
+            return volume if all(r.ended_at for r in runs) else None
+        return None
+
+    return wait_until(done, timeout=timeout, what=f"the {operation} of {volume_id} to end")
+
+
 def history(volume_id) -> list[str]:
     """What each flow run did, for an assertion message."""
     from core.cinder.models import UserMessage
