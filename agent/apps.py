@@ -6,9 +6,11 @@ class AgentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Tell the pages which tasks the volume manager's flows run."""
-        from agent import delete_flow, extend_flow, revert_flow
+        """Tell the pages which tasks the volume manager's flows run, and the cleanup how a
+        migration's destination is removed."""
+        from agent import delete_flow, extend_flow, migrate_flow, retype_flow, revert_flow
         from agent import flows as manager_flows
+        from core.cinder import cleanable
         from core.kernel import flows
 
         # Built with no driver: only the task names are read.
@@ -16,3 +18,7 @@ class AgentConfig(AppConfig):
         flows.plan("manager", lambda: delete_flow.get_flow(None, ""), operation="delete")
         flows.plan("manager", lambda: extend_flow.get_flow(None, ""), operation="extend")
         flows.plan("manager", lambda: revert_flow.get_flow(None, ""), operation="revert")
+        flows.plan("manager", lambda: retype_flow.get_flow(None, ""), operation="retype")
+        flows.plan("manager", lambda: migrate_flow.get_flow(None, ""), operation="migrate")
+        # A migration that ends early leaves its destination volume to be removed.
+        cleanable.on_abandoned_targets(migrate_flow.abandon_targets)

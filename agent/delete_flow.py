@@ -75,7 +75,8 @@ class DeleteVolumeOnBackendTask(DeleteTask):
                     destroy_snapshot(snapshot)
                 removed.append(snapshot.name)
         volume = Volume.objects.get(id=volume_id)
-        self.driver.delete_volume(volume_id, volume.size)
+        # The LV is named after name_id once a migration pointed the volume at another's.
+        self.driver.delete_volume(str(volume.name_id or volume.id), volume.size)
         return {"removed": [*removed, volume.name], "volume_clear": self.driver.config.volume_clear}
 
     def revert(self, volume_id, result, flow_failures=None, **kwargs):

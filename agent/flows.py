@@ -272,7 +272,7 @@ class CreateVolumeFromSpecTask(ManagerTask):
         if source is None:
             raise exceptions.VolumeNotFound(volume_id=spec["source_volid"])
         self.driver.create_cloned_volume(
-            spec["volume_id"], spec["volume_size"], str(source.id), source.size
+            spec["volume_id"], spec["volume_size"], str(source.name_id or source.id), source.size
         )
 
     def _create_from_image(self, spec: dict) -> None:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from taskflow.exceptions import NotFound
 
-from agent import delete_flow, extend_flow, faults, revert_flow
+from agent import delete_flow, extend_flow, faults, migrate_flow, retype_flow, revert_flow
 from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
@@ -44,7 +44,7 @@ def create_volume(
     attempt = (filter_properties.get("retry") or {}).get("num_attempts", 1)
     with FlowRecorder(
         engine,
-        volume_id=volume_id,
+        **recorded_as(context, volume_id, "create"),
         project_id=context["project_id"],
         flow="manager",
         attempt=attempt,
@@ -65,6 +65,19 @@ def create_volume(
     return False
 
 
+def recorded_as(context: dict, volume_id: str, operation: str) -> dict:
+    """A migration's destination is created and deleted on the volume it moves: its runs
+    are recorded on that volume's page, under the request that moves it."""
+    source = context.get("migration_of")
+    if source:
+        return {
+            "volume_id": source,
+            "operation": context.get("operation", "migrate"),
+            "request_id": context.get("request_id", ""),
+        }
+    return {"volume_id": volume_id, "operation": operation}
+
+
 def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = False) -> bool:
     """Delete a volume the API has moved to ``deleting``; returns True if it is gone."""
     if not claimed("VOLUME", volume_id, host, delete_flow.DELETING):
@@ -76,10 +89,9 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
     )
     with FlowRecorder(
         engine,
-        volume_id=volume_id,
+        **recorded_as(context, volume_id, "delete"),
         project_id=volume.project_id,
         flow="manager",
-        operation="delete",
         host=host,
     ):
         try:
@@ -113,6 +125,100 @@ def revert_to_snapshot(context: dict, host: str, volume_id: str, snapshot_id: st
     publish_capabilities(host, driver)
 
 
+def retype(
+    context: dict,
+    host: str,
+    volume_id: str,
+    new_type_id: str,
+    target: str,
+    migration_policy: str,
+    reservations: list,
+    old_reservations: list,
+) -> None:
+    """Cinder's ``retype``: in place when the scheduler kept the volume here and the driver
+    can, else (``on-demand``) by migrating it to ``target`` with the new type."""
+    if not claimed("VOLUME", volume_id, host, ("retyping",)):
+        return
+    driver = driver_for(backend_config(host))
+    store = {
+        "volume_id": volume_id,
+        "new_type_id": new_type_id,
+        "target": target,
+        "migration_policy": migration_policy,
+        "reservations": reservations,
+        "old_reservations": old_reservations,
+    }
+    if run_operation("retype", retype_flow.get_flow(driver, host), store, context, host, volume_id):
+        moving = Volume.objects.filter(id=volume_id, status="retyping", migration_status="starting")
+        if moving.exists():
+            move = {
+                "operation": "retype",
+                "work": "retyping",
+                "new_type_id": new_type_id,
+                "reservations": reservations,
+                "old_reservations": old_reservations,
+            }
+            _migrate(context, host, driver, volume_id, target, False, move)
+    publish_capabilities(host, driver)
+
+
+def migrate_volume(
+    context: dict, host: str, volume_id: str, target: str, force_host_copy: bool
+) -> None:
+    """Cinder's ``migrate_volume`` on the volume's own backend (the scheduler checked the
+    destination): the generic, host-assisted migration to ``target``."""
+    if not claimed("VOLUME", volume_id, host, ("available", "in-use", "maintenance")):
+        return
+    driver = driver_for(backend_config(host))
+    move = {"operation": "migrate", "work": "migrating"}
+    _migrate(context, host, driver, volume_id, target, force_host_copy, move)
+    publish_capabilities(host, driver)
+
+
+def _migrate(context, host, driver, volume_id, target, force_host_copy, move: dict) -> bool:
+    store = {
+        "context": context,
+        "volume_id": volume_id,
+        "target": target,
+        "force_host_copy": force_host_copy,
+        "move": move,
+    }
+    flow = migrate_flow.get_flow(driver, host)
+    return run_operation(move["operation"], flow, store, context, host, volume_id)
+
+
+def update_migrated_volume(
+    context: dict,
+    host: str,
+    volume_id: str,
+    new_volume_id: str,
+    move: dict,
+    reservations: list,
+    old_reservations: list,
+) -> None:
+    """On the destination, the data copied: rename the new LV, swap the rows, delete the old
+    LV on the source backend (the end of Cinder's ``migrate_volume_completion``)."""
+    if not cleanable.claim("VOLUME", volume_id):
+        LOG.info("Volume %s has no work for this job; nothing to do", volume_id)
+        return
+    volume = Volume.objects.filter(id=volume_id, migration_status="completing").first()
+    dest = Volume.objects.filter(id=new_volume_id).first()
+    if volume is None or dest is None or extract_host(dest.host) != extract_host(host):
+        LOG.warning("Migration of %s is no longer completing here; giving it up", volume_id)
+        migrate_flow.migration_failed(volume_id, move, None)
+        return
+    driver = driver_for(backend_config(host))
+    store = {
+        "context": context,
+        "volume_id": volume_id,
+        "new_volume_id": new_volume_id,
+        "move": move,
+    }
+    flow = migrate_flow.get_completion_flow(driver, host)
+    run_operation(move["operation"], flow, store, context, host, volume_id)
+    publish_capabilities(host, driver)
+
+
 def run_operation(
     operation: str, flow, store: dict, context: dict, host: str, volume_id: str
 ) -> bool:
@@ -142,7 +248,10 @@ def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     snapshot = Snapshot.objects.select_related("volume").get(id=snapshot_id)
     try:
         faults.apply(host, "snapshot")
-        driver_for(backend_config(host)).create_snapshot(snapshot.name, str(snapshot.volume_id))
+        origin = snapshot.volume
+        driver_for(backend_config(host)).create_snapshot(
+            snapshot.name, str(origin.name_id or origin.id)
+        )
     except Exception:
         LOG.exception("Snapshot %s of volume %s failed", snapshot_id, snapshot.volume_id)
         ending = {"status": "error"}

@@ -16,22 +16,18 @@ from django.db import transaction
 from taskflow.patterns import linear_flow
 
 from agent import faults
+from agent.manager_tasks import ManagerMethodTask
 from core.cinder import cleanable, messages
 from core.cinder.models import Snapshot, Volume
-from core.kernel import events, flows
+from core.kernel import events
 
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_revert_manager"
 
 
-class RevertTask(flows.CinderTask):
+class RevertTask(ManagerMethodTask):
     module = "cinder.volume.manager.VolumeManager.revert_to_snapshot"
     addons = ("volume:revert",)
-
-    def __init__(self, driver, host: str, **kwargs):
-        super().__init__(**kwargs)
-        self.driver = driver
-        self.host = host
 
 
 def _lv_id(volume: Volume) -> str:

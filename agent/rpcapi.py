@@ -96,6 +96,80 @@ def revert_to_snapshot(context: dict, host: str, volume_id: str, snapshot_id: st
     )
 
 
+def retype(
+    context: dict,
+    host: str,
+    volume_id: str,
+    new_type_id: str,
+    target: str,
+    migration_policy: str,
+    reservations: list,
+    old_reservations: list,
+    from_job: str | None = None,
+) -> bool:
+    """The scheduler found ``target`` for the new type: the volume's own backend retypes."""
+    return _cast(
+        "VOLUME",
+        volume_id,
+        "retyping",
+        host,
+        "retype",
+        from_job=from_job,
+        context=context,
+        volume_id=volume_id,
+        new_type_id=new_type_id,
+        target=target,
+        migration_policy=migration_policy,
+        reservations=reservations,
+        old_reservations=old_reservations,
+    )
+
+
+def migrate_volume(
+    context: dict,
+    host: str,
+    volume_id: str,
+    target: str,
+    force_host_copy: bool,
+    from_job: str | None = None,
+) -> bool:
+    """The destination passed the filters: the volume's own backend migrates it there."""
+    return _cast(
+        "VOLUME",
+        volume_id,
+        "migrating",
+        host,
+        "migrate_volume",
+        from_job=from_job,
+        context=context,
+        volume_id=volume_id,
+        target=target,
+        force_host_copy=force_host_copy,
+    )
+
+
+def update_migrated_volume(
+    context: dict, host: str, volume_id: str, new_volume_id: str, move: dict, from_job: str
+) -> bool:
+    """The data is on the destination: its backend renames and the rows swap identities
+    (Cinder's RPC *call* from the source's ``migrate_volume_completion``; here the rest of
+    the completion runs there too). ``move`` carries the retype's type and reservations."""
+    return _cast(
+        "VOLUME",
+        volume_id,
+        move["work"],
+        host,
+        "update_migrated_volume",
+        from_job=from_job,
+        context=context,
+        volume_id=volume_id,
+        new_volume_id=new_volume_id,
+        move=move,
+        reservations=move.get("reservations") or [],
+        old_reservations=move.get("old_reservations") or [],
+    )
+
+
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     _cast(
         "SNAPSHOT",

@@ -211,6 +211,9 @@ AGENT_WORKERS = envint("AGENT_WORKERS", 3)
 VOLUME_CLEAR = envstr("VOLUME_CLEAR", "zero")
 VOLUME_CLEAR_SIZE = envint("VOLUME_CLEAR_SIZE", 0)
 AGENT_DATA_DIR = Path(envstr("CINDERLAB_AGENT_DATA", str(VAR_DIR / "agents")))
+# Cinder's migration_create_volume_timeout_secs: how long a migration waits for its
+# destination volume to be created.
+MIGRATION_CREATE_VOLUME_TIMEOUT_SECS = envint("MIGRATION_CREATE_VOLUME_TIMEOUT_SECS", 300)
 
 LOGGING = {
     "version": 1,

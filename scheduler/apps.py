@@ -14,4 +14,6 @@ class SchedulerConfig(AppConfig):
 
         flows.plan("scheduler", get_flow)
         flows.plan("scheduler", operation_flows.extend_flow, operation="extend")
+        flows.plan("scheduler", operation_flows.retype_flow, operation="retype")
+        flows.plan("scheduler", operation_flows.migrate_flow, operation="migrate")
         panels.add("scheduler/_volume_traces.html", volume_traces)

@@ -56,6 +56,41 @@ def extend_volume(
     )
 
 
+def retype(context: dict, volume_id: str, request_spec: dict) -> None:
+    """Find a backend for the new type (the API has claimed ``retyping`` and reserved the new
+    type's quota; ``request_spec`` carries the reservations)."""
+    _cast_operation(volume_id, "retyping", "retype", context=context, request_spec=request_spec)
+
+
+def migrate_volume(
+    context: dict, volume_id: str, backend: str, force_copy: bool, request_spec: dict
+) -> None:
+    """Check the destination can take the volume (the API has set ``starting``)."""
+    _cast_operation(
+        volume_id,
+        "migrating",
+        "migrate_volume",
+        context=context,
+        backend=backend,
+        force_copy=force_copy,
+        request_spec=request_spec,
+    )
+
+
+def _cast_operation(volume_id: str, status: str, func: str, **kwargs) -> None:
+    """The scheduler's part of an operation on an existing volume: its work in flight."""
+    cleanable.cast(
+        "VOLUME",
+        volume_id,
+        status,
+        service=cleanable.SCHEDULER,
+        queue=SCHEDULER_QUEUE,
+        func=f"scheduler.manager.{func}",
+        volume_id=volume_id,
+        **kwargs,
+    )
+
+
 def update_service_capabilities(host: str, capabilities: dict, timestamp: str) -> None:
     cast(
         SCHEDULER_QUEUE,

@@ -145,7 +145,10 @@ def build_operations(runs: list[FlowRun]) -> list[OperationView]:
             continue
         key = (run.request_id or str(run.id))[:12]
         block = blocks.setdefault(key, OperationView(run.operation, key, []))
-        block.attempts.append(_attempt_view(run.flow, run.attempt, run, run.operation, key))
+        # A migration runs several manager flows in one request: each gets its own ids.
+        taken = {(a.flow, a.attempt) for a in block.attempts}
+        scope = f"{key}-{len(block.attempts)}" if (run.flow, run.attempt) in taken else key
+        block.attempts.append(_attempt_view(run.flow, run.attempt, run, run.operation, scope))
     return list(blocks.values())
 
 

@@ -18,7 +18,8 @@ from volumes.web_access import context_for, require_change, volume_for_user
 
 def volume_list(request):
     project = current_project(request)
-    volumes = volume_table(Volume.objects.filter(project=project).select_related("volume_type"))
+    mine = Volume.objects.filter(project=project).exclude(migration_status__startswith="target:")
+    volumes = volume_table(mine.select_related("volume_type"))
     return render(request, "volumes/list.html", {"project": project, "volumes": volumes})
 
 

@@ -25,11 +25,12 @@ clean its work, and the compare-and-swap makes sure only one cleaner acts.
 import logging
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import psutil
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -50,6 +51,13 @@ CLEANABLE = {
 }
 # What lost work ends as (Cinder's error statuses for each operation).
 LOST_ENDINGS = {"deleting": "error_deleting", "extending": "error_extending"}
+# Work that moves a volume (a retype, a migration): the volume keeps a status of its own
+# ('available', 'maintenance', 'retyping'); its migration_status tells how far it got.
+MOVES = ("retyping", "migrating")
+MOVING = ("starting", "migrating", "completing")
+# Removing a migration's destination volumes needs the agent's rpcapi, which nothing here
+# may import: the agent's app registers how (see on_abandoned_targets).
+_abandon_targets: Callable[..., int] | None = None
 MODELS = {"VOLUME": Volume, "SNAPSHOT": Snapshot}
 # RQ statuses of a job that will not run again: its work, if still there, is lost.
 ENDED = ("finished", "failed", "stopped", "canceled")
@@ -185,6 +193,10 @@ def clean(row: Worker, why: str, resume: bool = True) -> str:
         resource = model.objects.filter(id=row.resource_id).first()
         if resource is None:
             return "gone"
+        if row.status in MOVES:
+            ending = _end_move(row, resource, why)
+            LOG.warning("Volume %s was %s (%s): now %s", resource.id, row.status, why, ending)
+            return ending.get("status") or ending.get("migration_status") or resource.status
         if resource.status not in CLEANABLE[row.resource_type]:
             return resource.status  # it finished meanwhile
         ending = LOST_ENDINGS.get(resource.status, "error")
@@ -202,6 +214,52 @@ def clean(row: Worker, why: str, resume: bool = True) -> str:
         "%s %s was %s (%s): now %s", row.resource_type, resource.id, row.status, why, ending
     )
     return ending
+
+
+def _end_move(row: Worker, volume: Volume, why: str) -> dict:
+    """A lost retype or migration: ``migration_status`` ``error`` if it had started, the
+    volume back to the status it had (from ``retyping`` or ``maintenance``), the
+    reservations rolled back, the destination removed, the user told. Returns the changes
+    ({} if it had ended meanwhile)."""
+    ending = {}
+    if volume.migration_status in MOVING:
+        ending["migration_status"] = "error"
+    if volume.status in ("retyping", "maintenance"):
+        ending["status"] = volume.previous_status or "available"
+    expected = {"status": volume.status, "migration_status": volume.migration_status}
+    if not ending or not Volume.conditional_update(volume.id, expected, **ending):
+        return {}
+    quota.rollback(row.kwargs.get("reservations", []) + row.kwargs.get("old_reservations", []))
+    if _abandon_targets is not None:
+        _abandon_targets(volume.id)
+    messages.work_lost(volume, "VOLUME", row.status, why)
+    transaction.on_commit(lambda: notify(volume))
+    return ending
+
+
+def on_abandoned_targets(remove: Callable[..., int]) -> None:
+    """Register how a migration's destinations are removed: ``remove(volume_id)``."""
+    global _abandon_targets
+    _abandon_targets = remove
+
+
+def abandoned_targets(cutoff) -> dict[str, int]:
+    """Destinations of migrations that ended without them (their source is no longer
+    moving): removed. One still being created when its migration failed ends up here."""
+    done: dict[str, int] = {}
+    targets = Volume.objects.filter(
+        migration_status__startswith="target:",
+        status__in=("available", "error"),
+        updated_at__lt=cutoff,
+    )
+    for source_id in {t.migration_status.removeprefix("target:") for t in targets}:
+        try:
+            moving = Volume.objects.filter(id=source_id, migration_status__in=MOVING).exists()
+        except ValidationError:
+            moving = False
+        if not moving and _abandon_targets is not None:
+            done["abandoned"] = done.get("abandoned", 0) + _abandon_targets(source_id)
+    return done
 
 
 def clean_dead_owners(rows: Iterable[Worker]) -> dict[str, int]:
@@ -233,6 +291,7 @@ def sweep() -> dict[str, int]:
        abandoned it): cleaned, a delete ending ``error_deleting`` rather than failing again
        for ever.
     4. Work of a backend down longer than ``service_down_time``: ended (error states).
+    5. A migration's destination volume its migration no longer wants: removed.
     A live backend's dead workers are its agent's to clean (at once, or at init_host), or
     an admin's (``POST /workers/cleanup``), as in Cinder. Rows younger than a few seconds
     are left alone: their cast may still be under way.
@@ -256,6 +315,8 @@ def sweep() -> dict[str, int]:
                 count("resent" if resend(row) else "moved on")
             elif status in ENDED or (status is None and row.owner):
                 count(clean(row, f"its job {status or 'vanished'}", resume=False))
+    for outcome, n in abandoned_targets(now - timedelta(seconds=grace_seconds())).items():
+        done[outcome] = done.get(outcome, 0) + n
     return done
 
 

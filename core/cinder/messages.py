@@ -43,21 +43,26 @@ def schedule_failed(context: dict, volume_id: str, error: Exception, request_spe
         user_message=f"schedule allocate volume: {text}",
         detail=type(error).__name__,
     )
+    scheduler_error(context, volume_id, "create_volume", error, request_spec, "error")
+    events.volume_changed(volume_id, context["project_id"], kind="message")
+
+
+def scheduler_error(context: dict, volume_id: str, method: str, error, request_spec, state):
+    """Cinder's ``scheduler.<method>`` notification (priority ERROR) for a refused request."""
     Notification.objects.create(
         project_id=context["project_id"],
         volume_id=volume_id,
-        event_type="scheduler.create_volume",
+        event_type=f"scheduler.{method}",
         publisher_id="scheduler",
         priority="ERROR",
         payload={
             "request_spec": request_spec,
             "volume_id": volume_id,
-            "state": "error",
-            "method": "create_volume",
+            "state": state,
+            "method": method,
             "reason": str(error),
         },
     )
-    events.volume_changed(volume_id, context["project_id"], kind="message")
 
 
 def driver_failed(context: dict, volume_id: str, error: Exception) -> None:

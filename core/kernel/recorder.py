@@ -236,9 +236,11 @@ class FlowRecorder(base.Listener):
             self._create_rows()
 
 
-def run_recorded(taskflow_flow, store: dict, **recorder_kwargs) -> None:
+def run_recorded(taskflow_flow, store: dict, **recorder_kwargs):
     """Load ``taskflow_flow`` with ``store`` and run it under a FlowRecorder; the engine's
-    error, if any, propagates once the run is recorded."""
+    error, if any, propagates once the run is recorded. Returns the engine (its storage
+    holds the tasks' results)."""
     engine = taskflow.engines.load(taskflow_flow, store=store)
     with FlowRecorder(engine, **recorder_kwargs):
         engine.run()
+    return engine

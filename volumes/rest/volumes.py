@@ -72,6 +72,8 @@ def _filtered(call: Call) -> QuerySet:
     queryset = visible_volumes(call)
     if not (call.caller.is_admin and listing_all_tenants(call)):
         queryset = queryset.filter(project_id=call.caller.project_id)
+    if not call.caller.is_admin:  # Cinder's no_migration_targets: a move's temporary volume
+        queryset = queryset.exclude(migration_status__startswith="target:")
     strict = call.version.at_least("3.31")
     allowed = USER_FILTERS | (ADMIN_FILTERS if call.caller.is_admin else set())
     bad = []
