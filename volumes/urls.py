@@ -1,6 +1,6 @@
 from django.urls import path
 
-from volumes import action_views, views
+from volumes import action_views, move_views, views
 
 app_name = "volumes"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("<uuid:volume_id>/extend/", action_views.volume_extend, name="extend"),
     path("<uuid:volume_id>/reset-status/", action_views.volume_reset_status, name="reset-status"),
     path("<uuid:volume_id>/force-delete/", action_views.volume_force_delete, name="force-delete"),
+    path("<uuid:volume_id>/revert/", move_views.volume_revert, name="revert"),
+    path("<uuid:volume_id>/retype/", move_views.volume_retype, name="retype"),
+    path("<uuid:volume_id>/migrate/", move_views.volume_migrate, name="migrate"),
     path("<uuid:volume_id>/snapshots/", views.snapshot_create, name="snapshot-create"),
     path("snapshots/<uuid:snapshot_id>/delete/", views.snapshot_delete, name="snapshot-delete"),
     path("images/", views.image_list, name="images"),

@@ -122,3 +122,22 @@ def test_migrate_is_for_admins_and_checks_the_destination(
     assert with_snapshot.status_code == 400
     assert "have snapshots" in with_snapshot.json()["badRequest"]["message"]
     assert unchanged(volume, world)
+
+
+def test_a_migration_destination_is_hidden_from_users_lists_but_not_admins(
+    owner_api, admin_api, volume, world
+):
+    target = Volume.objects.create(
+        project=world.project,
+        user=world.owner,
+        size=1,
+        status="creating",
+        volume_type=VolumeType.default(),
+        host="node2@lvm-gold#LVM_gold",
+        migration_status=f"target:{volume.id}",
+        use_quota=False,
+    )
+    mine = {v["id"] for v in owner_api.get("/volumes/detail").json()["volumes"]}
+    assert mine == {str(volume.id)}
+    every = admin_api.get(f"/volumes/detail?all_tenants=1&project_id={world.project.pk}")
+    assert str(target.id) in {v["id"] for v in every.json()["volumes"]}

@@ -91,7 +91,15 @@ def test_cinder_migrate_moves_the_volume_and_refuses_its_own_host_and_members(cl
     assert shown["os-vol-host-attr:host"] == "node2@lvm-gold#LVM_gold"
     assert shown["migration_status"] == "success" and shown["status"] == "available"
     assert read_at(backing_file(volume), 11 * MiB, 14) == b"migrated bytes"
-    # The temporary destination never shows in the owner's list.
+    # The temporary destination is hidden from the owner's list while it is a target (once
+    # swapped it is the old copy, 'deleting', until its delete ends, as in Cinder).
+    wait_until(
+        lambda: Volume.all_objects.filter(
+            display_description=f"migration src for {volume.id}", deleted=True
+        ).exists(),
+        60,
+        "the old copy to be deleted",
+    )
     listed = [row["ID"] for row in owner.rows("list")]
     assert listed == [str(volume.id)]
     assert quota.check(str(world.project.pk)) == []

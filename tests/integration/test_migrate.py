@@ -2,9 +2,11 @@
 created on the target by its own create flow, dd, the rows swapped, the old LV deleted),
 retype in place, and what failures and dead workers leave behind."""
 
+import re
 import uuid
 
 import pytest
+from django.test import Client
 
 from agent.drivers import backend_config
 from agent.models import Fault
@@ -88,10 +90,18 @@ def test_a_migration_moves_the_data_and_keeps_the_volumes_id(world, cloud):
     assert volume.name_id is None  # the new LV was renamed to the volume's own name
     assert read_at(backing_file(volume), 7 * MiB, len(DATA)) == DATA
     assert read_at(backing_file(volume), GiB - 4, 4) == b"tail"
-    wait_until(lambda: not old_lv.exists(), 60, "the old LV to be deleted")
-    # The temporary row is gone (soft-deleted) and was never counted.
-    temp = Volume.all_objects.get(display_description=f"migration src for {volume.id}")
-    assert temp.deleted and not temp.use_quota
+    # The temporary row went (soft-deleted) with the old LV, and was never counted.
+    temp = wait_until(
+        lambda: Volume.all_objects.filter(
+            display_description=f"migration src for {volume.id}", deleted=True
+        ).first(),
+        60,
+        "the temporary volume to be deleted",
+    )
+    assert not old_lv.exists() and not temp.use_quota
+    wait_until(
+        lambda: all(r.ended_at for r in FlowRun.objects.filter(volume_id=volume.id)), 60, "runs"
+    )
     commands = manager_commands(volume.id, "migrate")
     assert any(c.startswith("dd if=/dev/mapper/cinder--volumes-volume--") for c in commands)
     assert f"lvrename cinder-volumes volume-{temp.id} volume-{volume.id}" in commands
@@ -109,6 +119,15 @@ def test_a_migration_moves_the_data_and_keeps_the_volumes_id(world, cloud):
     }
     assert DecisionTrace.objects.get(volume_id=volume.id, operation="migrate").chosen == GOLD
     assert quota.check(str(world.project.pk)) == []
+    # The page shows the whole move as one operation, each run with its own ids.
+    client = Client()
+    client.force_login(world.owner)
+    shown = client.get(f"/volumes/{volume.id}/").content.decode()
+    assert shown.count('data-operation="migrate"') == 1
+    for name in flows:
+        assert name in shown
+    ids = re.findall(r'id="(run-[^"]+)"', shown)
+    assert len(ids) == len(set(ids)) >= 5
 
 
 def test_migrating_to_where_it_is_or_to_no_service_is_refused(world, cloud):
