@@ -3,14 +3,14 @@ revert to snapshot, change type (with the migration policy) and, for admins, mig
 goes through the same service layer as the API (``volumes.lifecycle``), so it runs the same
 flows with the same checks."""
 
-from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from core.cinder import exceptions, quota
 from core.cinder.models import Snapshot
 from scheduler import rpcapi as scheduler_rpcapi
+from volumes.action_views import _done
 from volumes.lifecycle import migrate, retype, revert
 from volumes.move_forms import MigrateForm, RetypeForm
 from volumes.web_access import context_for, require_change, volume_for_user
@@ -21,11 +21,6 @@ ACTION_TEMPLATES = [
     "volumes/action_retype.html",
     "volumes/action_migrate.html",
 ]
-
-
-def _done(request, volume, text: str):
-    flash.success(request, text, extra_tags="transient")
-    return redirect("volumes:detail", volume_id=volume.id)
 
 
 @require_http_methods(["GET", "POST"])
