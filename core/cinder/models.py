@@ -304,6 +304,7 @@ class Volume(CompareAndSwap, models.Model):
         return self.status in TRANSITIONAL_STATUSES or self.migration_status in (
             "starting",
             "migrating",
+            "completing",
         )
 
     @classmethod
