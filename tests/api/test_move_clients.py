@@ -6,10 +6,24 @@ import pytest
 from core.cinder import quota
 from core.cinder.models import Snapshot, Volume
 from tests.api.conftest import status_of
-from tests.integration.agent_support import backing_file, operation_ended, read_at, write_at
+from tests.integration.agent_support import (
+    backing_file,
+    delete_left_over,
+    operation_ended,
+    read_at,
+    write_at,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def give_the_space_back(world):
+    yield
+    delete_left_over(world)
+
+
 MiB = 1024**2
 
 

@@ -19,6 +19,7 @@ from tests.integration.agent_support import (
     backing_file,
     context,
     create,
+    delete_left_over,
     operation_ended,
     read_at,
     retire_backends,
@@ -32,6 +33,14 @@ from tests.waiting import wait_until
 from volumes.lifecycle import migrate, retype
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def give_the_space_back(world):
+    yield
+    delete_left_over(world)
+
+
 MiB = 1024**2
 GiB = 1024**3
 THICK = "node1@lvm-thick#LVM_thick"

@@ -14,6 +14,7 @@ from tests.integration.agent_support import (
     context,
     create,
     dedicated_type,
+    delete_left_over,
     operation_ended,
     read_at,
     retire_backends,
@@ -28,6 +29,14 @@ from volumes import api
 from volumes.lifecycle import revert
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def give_the_space_back(world):
+    yield
+    delete_left_over(world)
+
+
 MiB = 1024**2
 BEFORE = b"the data the snapshot keeps " * 16
 AFTER = b"written after the snapshot!! " * 16
