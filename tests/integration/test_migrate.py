@@ -27,9 +27,11 @@ from tests.integration.agent_support import (
     unique_tag,
     volume_group,
     wait_available,
+    wait_snapshot,
     write_at,
 )
 from tests.waiting import wait_until
+from volumes import api
 from volumes.lifecycle import migrate, retype
 
 pytestmark = pytest.mark.integration
@@ -270,4 +272,22 @@ def test_a_destination_worker_dying_mid_completion_never_leaves_the_volume_migra
     assert read_at(backing_file(volume), 7 * MiB, len(DATA)) == DATA
     message = UserMessage.objects.get(resource_uuid=volume.id)
     assert message.event_id == "VOLUME_VOLUME_MIGRATE_001" and "died" in message.user_message
+    assert quota.check(str(world.project.pk)) == []
+
+
+def test_retype_in_place_takes_the_snapshots_along_with_their_quota(world, cloud):
+    volume = thick_volume(world)
+    snapshot = wait_snapshot(api.create_snapshot(context(world), volume.id).id)
+    silver = VolumeType.objects.create(name=f"silver-{uuid.uuid4().hex[:8]}")
+    VolumeTypeExtraSpec.objects.create(
+        volume_type=silver, key="capabilities:storage_tier", value="silver"
+    )
+    retype.retype(context(world), volume, silver.name, "never")
+
+    volume = operation_ended(volume.id, "retype")
+    snapshot.refresh_from_db()
+    assert volume.volume_type_id == silver.id and snapshot.volume_type_id == silver.id
+    usage = quota.usage_summary(str(world.project.pk))
+    assert usage[f"snapshots_{silver.name}"]["in_use"] == 1
+    assert usage[f"gigabytes_{silver.name}"]["in_use"] == 2  # the volume and its snapshot
     assert quota.check(str(world.project.pk)) == []
