@@ -1,5 +1,8 @@
 """Builds a backend's driver from its configuration and the agent options."""
 
+import socket
+from functools import cache
+
 from django.conf import settings
 
 from agent.models import BackendConfig
@@ -30,6 +33,22 @@ def ratio(value: str) -> float | str:
     return value if value == "auto" else float(value)
 
 
+@cache
+def my_ip() -> str:
+    """Cinder's ``$my_ip``: the address this host reaches the world from (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing only decides the source
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def volumes_dir(config: BackendConfig):
+    """Cinder's ``volumes_dir`` ($state_path/volumes): the targets' persistence files."""
+    return data_dir(config) / "volumes"
+
+
 def driver_for(config: BackendConfig) -> LVMDriver:
     lvm = LVMConfig(
         volume_group=config.volume_group,
@@ -45,6 +64,10 @@ def driver_for(config: BackendConfig) -> LVMDriver:
         volume_backend_name=config.volume_backend_name,
         backend_availability_zone=config.availability_zone,
         extra_capabilities=config.extra_capabilities,
+        target_helper=config.target_helper,
+        target_ip_address=config.target_ip_address or my_ip(),
+        target_port=config.target_port,
+        volumes_dir=str(volumes_dir(config)),
     )
     if config.runner == "real":
         runner = RealRunner(allowlist=allowlist(), sink=record_command)
@@ -55,7 +78,9 @@ def driver_for(config: BackendConfig) -> LVMDriver:
             config.vg_size_gb,
             thin_pool=config.lvm_type == "thin",
         )
-        runner = SimulatedRunner(vg, allowlist=allowlist(), sink=record_command)
+        runner = SimulatedRunner(
+            vg, allowlist=allowlist(), sink=record_command, volumes_dir=volumes_dir(config)
+        )
     return LVMDriver(runner, lvm)
 
 

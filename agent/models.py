@@ -31,6 +31,14 @@ class BackendConfig(models.Model):
     volume_clear_size = models.PositiveIntegerField(
         null=True, blank=True, help_text="MiB to wipe; 0 is the whole volume"
     )
+    # The data path (cinder.conf's target options): how volumes are exported over iSCSI.
+    target_helper = models.CharField(
+        max_length=16, choices=[("tgtadm", "tgtadm"), ("lioadm", "lioadm")], default="tgtadm"
+    )
+    target_ip_address = models.CharField(
+        max_length=64, blank=True, help_text="blank: this host's own address (Cinder's $my_ip)"
+    )
+    target_port = models.PositiveIntegerField(default=3260)
     enabled = models.BooleanField(default=True)
 
     class Meta:

@@ -34,6 +34,10 @@ _DEVICE = (
 )
 _FILE = r"/(?!dev/)(?!(.*/)?\.\.(/|$))[^\0]+"  # absolute, no '..', not a device node
 _IMAGE_FORMAT = r"raw|qcow2|vmdk|vdi|vhdx|vpc|luks"
+# iSCSI names (RFC 3720 iqn. and eui.), CHAP credentials as Cinder generates them, portals.
+_IQN = r"iqn\.\d{4}-\d{2}\.[A-Za-z0-9.-]+(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16}"
+_CHAP = r"[A-Za-z0-9]{1,255}"
+_PORTALS = r"[0-9A-Fa-f.:\[\]]+(,[0-9A-Fa-f.:\[\]]+)*"
 _REPORT_OPTIONS: dict[str, str | None] = {
     "--noheadings": None,
     "--units": _UNITS,
@@ -60,6 +64,7 @@ class CommandSpec:
     positionals: tuple[int, int] = (0, 0)  # min, max
     required: tuple[str, ...] = ()
     operands: bool = False  # dd style: every argument is key=value, options are the keys
+    ordered: tuple[str, ...] = ()  # a regex per positional, in order (instead of `positional`)
 
 
 SPECS: dict[str, CommandSpec] = {
@@ -155,8 +160,42 @@ SPECS: dict[str, CommandSpec] = {
         positionals=(2, 2),
         required=("-O",),
     ),
+    # The iSCSI target helpers (rootwrap's volume.filters lists each as a CommandFilter).
+    "tgt-admin": CommandSpec(
+        "plain", {"--update": _IQN, "--delete": _IQN, "--show": None, "-f": None}, {"--force": "-f"}
+    ),
+    "tgtadm": CommandSpec(
+        "plain",
+        {
+            "--lld": "iscsi|iser",
+            "--op": "show|new|delete",
+            "--mode": "target|logicalunit",
+            "--tid": r"\d+",
+            "--lun": r"\d+",
+            "-b": _DEVICE,
+        },
+        {"--backing-store": "-b"},
+        required=("--lld", "--op", "--mode"),
+    ),
+    "cinder-rtstool create": CommandSpec(
+        "plain",
+        {"-p": r"\d{1,5}", "-a": _PORTALS},
+        positionals=(5, 5),
+        ordered=(_DEVICE, _IQN, _CHAP, _CHAP, "True|False"),
+    ),
+    "cinder-rtstool add-initiator": CommandSpec(
+        "plain", positionals=(4, 4), ordered=(_IQN, _CHAP, _CHAP, _IQN)
+    ),
+    "cinder-rtstool delete-initiator": CommandSpec(
+        "plain", positionals=(2, 2), ordered=(_IQN, _IQN)
+    ),
+    "cinder-rtstool delete": CommandSpec("plain", positionals=(1, 1), ordered=(_IQN,)),
+    "cinder-rtstool get-targets": CommandSpec("plain"),
+    "cinder-rtstool save": CommandSpec("plain"),
+    "cinder-rtstool restore": CommandSpec("plain"),
+    "cinder-rtstool verify": CommandSpec("plain"),
 }
-_SUBCOMMAND_TOOLS = ("lvm", "qemu-img")
+_SUBCOMMAND_TOOLS = ("lvm", "qemu-img", "cinder-rtstool")
 _ENV_VARS = {
     "LC_ALL": "C",
     "LVM_SYSTEM_DIR": _FILE,
@@ -284,12 +323,15 @@ class Allowlist:
                 options[key] = value
                 continue
             if not arg.startswith("-") or arg == "-":
-                if not spec.positional or not re.fullmatch(spec.positional, arg):
+                pattern = _positional_pattern(spec, len(positionals))
+                if not pattern or not re.fullmatch(pattern, arg):
                     raise Refused(f"{command}: argument {arg!r} is not allowed")
                 positionals.append(arg)
                 continue
             name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
             name = spec.aliases.get(name, name)
+            if name not in spec.options and not arg.startswith("--") and spec.options.get(arg[:2]):
+                name, eq, value = arg[:2], "=", arg[2:]  # getopt style: -p3260
             if name not in spec.options:
                 raise Refused(f"{command}: option {arg!r} is not allowed")
             pattern = spec.options[name]
@@ -315,6 +357,12 @@ class Allowlist:
         if command == "qemu-img convert" and not re.fullmatch(_DEVICE, positionals[-1]):
             raise Refused("qemu-img convert may only write to a logical volume")
         return options, positionals
+
+
+def _positional_pattern(spec: CommandSpec, index: int) -> str:
+    if spec.ordered:
+        return spec.ordered[index] if index < len(spec.ordered) else ""
+    return spec.positional
 
 
 __all__ = ["SPECS", "Allowlist", "CommandSpec", "Invocation", "Refused"]

@@ -35,3 +35,28 @@ class VolumeDeviceNotFound(LVMDriverError):
 
 class ImageUnacceptable(LVMDriverError):
     pass
+
+
+# The data path (cinder/volume/targets): exporting a volume over iSCSI.
+class InvalidConnectorException(LVMDriverError):
+    """The connector lacks what the target needs (Cinder's ``missing`` field)."""
+
+    def __init__(self, missing: str) -> None:
+        super().__init__(f"Connector doesn't have required information: {missing}")
+        self.missing = missing
+
+
+class ISCSITargetCreateFailed(LVMDriverError):
+    pass
+
+
+class ISCSITargetRemoveFailed(LVMDriverError):
+    pass
+
+
+class ISCSITargetAttachFailed(LVMDriverError):
+    pass
+
+
+class ISCSITargetDetachFailed(LVMDriverError):
+    pass

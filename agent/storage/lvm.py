@@ -33,7 +33,10 @@ from agent.storage.exception import (
     VolumeGroupNotFound,
     VolumeIsBusy,
 )
+from agent.storage.iscsi import ISCSITarget
+from agent.storage.lio import LioAdm
 from agent.storage.runner import CommandResult, ProcessExecutionError, Runner
+from agent.storage.tgt import TgtAdm
 from agent.storage.volume_utils import (
     check_for_odirect_support,
     clear_volume,
@@ -47,6 +50,7 @@ LOG = logging.getLogger(__name__)
 VERSION = "3.0.0"
 MINIMUM_LVM_VERSION = (2, 2, 107)
 GiB = 1024**3
+TARGET_HELPERS: dict[str, type[ISCSITarget]] = {"tgtadm": TgtAdm, "lioadm": LioAdm}
 
 
 def lvm_message(result: CommandResult) -> str:
@@ -79,6 +83,16 @@ class LVMConfig:
     goodness_function: str | None = None
     lvm_conf_file: str | None = None  # used only if the file exists, as in Cinder
     lvm_suppress_fd_warnings: bool = False
+    # The data path: how volumes are exported (cinder/volume/driver.py's target options).
+    target_helper: Literal["tgtadm", "lioadm"] = "tgtadm"
+    target_prefix: str = "iqn.2010-10.org.openstack:"
+    target_ip_address: str = "127.0.0.1"  # Cinder: $my_ip
+    target_secondary_ip_addresses: list[str] = field(default_factory=list)
+    target_port: int = 3260
+    target_protocol: Literal["iscsi", "iser"] = "iscsi"
+    volumes_dir: str = "/var/lib/cinder/volumes"  # Cinder: $state_path/volumes
+    iscsi_write_cache: Literal["on", "off"] = "on"
+    iscsi_target_flags: str = ""
 
     def __post_init__(self) -> None:
         if self.lvm_type not in ("default", "thin", "auto"):
@@ -89,6 +103,14 @@ class LVMConfig:
             raise ValueError("volume_clear_size is MiB between 0 and 1024")
         if not 0 <= self.reserved_percentage <= 100:
             raise ValueError("reserved_percentage is between 0 and 100")
+        if self.target_helper not in TARGET_HELPERS:
+            raise ValueError(f"target_helper must be tgtadm or lioadm, not {self.target_helper!r}")
+        if self.target_protocol not in ("iscsi", "iser"):
+            raise ValueError("target_protocol must be iscsi or iser")
+        if self.iscsi_write_cache not in ("on", "off"):
+            raise ValueError("iscsi_write_cache must be on or off")
+        if not 1 <= int(self.target_port) <= 65535:
+            raise ValueError("target_port is a port number")
         ratio = self.max_over_subscription_ratio
         if ratio != "auto":
             if not re.fullmatch(r"\d*\.\d+|\d+", str(ratio)):
@@ -116,6 +138,7 @@ class LVMDriver:
             lvm_conf_file=config.lvm_conf_file,
             suppress_fd_warnings=config.lvm_suppress_fd_warnings,
         )
+        self.target = TARGET_HELPERS[config.target_helper](runner, config)
         self.initialized = False
         self._lvm_type: str | None = None if config.lvm_type == "auto" else config.lvm_type
         self._stats: dict = {}
@@ -163,6 +186,7 @@ class LVMDriver:
                             ) from error
                 self.vg.activate_lv(pool)
             self.vg.list_physical_volumes()
+            self.target.check_for_setup_error()
         self.initialized = True
 
     # ------------------------------------------------------------------ volumes (create)
@@ -374,6 +398,44 @@ class LVMDriver:
                 self.config.volume_dd_blocksize,
                 sparse=sparse,
             )
+
+    # ------------------------------------------------------- the data path (exports)
+    # A volume here is a plain dict: id, name, provider_location, provider_auth, and for
+    # terminate_connection multiattach and its attachments' connectors.
+
+    def validate_connector(self, connector: dict) -> None:
+        self.target.validate_connector(connector)
+
+    def create_export(self, volume: dict, connector: dict | None = None) -> dict:
+        """Activate the LV and export it; returns the volume's new ``provider_location``
+        and ``provider_auth``."""
+        with self._failures():
+            self.vg.activate_lv(volume["name"])
+            export = self.target.create_export(volume, f"/dev/{self.vg_name}/{volume['name']}")
+        return {"provider_location": export["location"], "provider_auth": export["auth"]}
+
+    def remove_export(self, volume: dict) -> None:
+        with self._failures():
+            self.target.remove_export(volume)
+
+    def initialize_connection(self, volume: dict, connector: dict) -> dict:
+        with self._failures():
+            return self.target.initialize_connection(volume, connector)
+
+    def terminate_connection(self, volume: dict, connector: dict | None, force=False) -> bool:
+        """Close the host's access; True if other attachments still share the export
+        (then the caller keeps it). LVM has one export per volume."""
+        attachments = volume.get("attachments", [])
+        same_host = [
+            a
+            for a in attachments
+            if a.get("connector") and self.target.are_same_connector(a["connector"], connector)
+        ]
+        if volume.get("multiattach") and len(same_host) > 1:
+            return True  # another attachment on this host still uses the access
+        with self._failures():
+            self.target.terminate_connection(volume, connector)
+        return len(attachments) > 1
 
     # ---------------------------------------------------------------------------- stats
 

@@ -1,4 +1,5 @@
-"""The simulated runner: LVM 2.03, GNU dd and qemu-img played from a simulated volume group.
+"""The simulated runner: LVM 2.03, GNU dd, qemu-img and the iSCSI target tools (tgt,
+cinder-rtstool) played from a simulated volume group and its target table.
 
 Where Cinder's ``processutils.execute`` hands an allowed command to the real tools, a
 :class:`SimulatedRunner` answers it from a :class:`SimulatedVolumeGroup`: the same output
@@ -29,6 +30,7 @@ from agent.storage.lvm_report import (
     vg_row,
 )
 from agent.storage.runner import BaseRunner, Sink
+from agent.storage.simtarget import SimulatedTargets
 from agent.storage.simvg import SECTOR, GiB, KiB, LogicalVolume, MiB, SimulatedVolumeGroup
 
 
@@ -42,9 +44,14 @@ class SimulatedRunner(BaseRunner):
         *,
         allowlist: Allowlist | None = None,
         sink: Sink | list | None = None,
+        volumes_dir: Path | None = None,
     ) -> None:
         super().__init__(allowlist=allowlist, sink=sink)
         self.vg = vg
+        # The host's iSCSI targets (tgtd includes ``volumes_dir``, where Cinder writes them).
+        self.targets = SimulatedTargets(
+            vg.data_dir, volumes_dir or vg.data_dir / "volumes", self._device_size
+        )
         # Everything simulated, by the allowlist's command name.
         self.commands: dict[str, Callable[[Invocation], Reply]] = {
             "lvm version": self._lvm_version,
@@ -61,6 +68,7 @@ class SimulatedRunner(BaseRunner):
             "dd": self._dd,
             "qemu-img info": self._qemu_img_info,
             "qemu-img convert": self._qemu_img_convert,
+            **self.targets.commands(),
         }
 
     def remote_path(self, device: str) -> str:
@@ -324,6 +332,10 @@ class SimulatedRunner(BaseRunner):
             )
             reply.exit_code = 1
         return reply
+
+    def _device_size(self, device: str) -> int | None:
+        path = self.vg.resolve_device(device)
+        return path.stat().st_size if path is not None else None
 
     def _open_path(self, text: str) -> Path | None:
         """An LV device (if active) or a host file (images, another backend's LV); None if it
