@@ -8,7 +8,14 @@ class AgentConfig(AppConfig):
     def ready(self) -> None:
         """Tell the pages which tasks the volume manager's flows run, and the cleanup how a
         migration's destination is removed."""
-        from agent import delete_flow, extend_flow, migrate_flow, retype_flow, revert_flow
+        from agent import (
+            attach_flow,
+            delete_flow,
+            extend_flow,
+            migrate_flow,
+            retype_flow,
+            revert_flow,
+        )
         from agent import flows as manager_flows
         from core.cinder import cleanable
         from core.kernel import flows
@@ -22,3 +29,7 @@ class AgentConfig(AppConfig):
         flows.plan("manager", lambda: migrate_flow.get_flow(None, ""), operation="migrate")
         # A migration that ends early leaves its destination volume to be removed.
         cleanable.on_abandoned_targets(migrate_flow.abandon_targets)
+        attach = attach_flow.attachment_update_flow
+        flows.plan("manager", lambda: attach(None, ""), operation="attach")
+        detach = attach_flow.attachment_delete_flow
+        flows.plan("manager", lambda: detach(None, ""), operation="detach")

@@ -1,11 +1,17 @@
-"""How other services reach a cinder-volume backend: casts onto its own queue.
+"""How other services reach a cinder-volume backend: casts onto its own queue, and the
+RPC *calls* Cinder makes for attaching and detaching (the caller waits for the answer).
 
 Each cast is also the backend's work in flight on that resource (a ``workers`` row, see
 :mod:`core.cinder.cleanable`), written in the caller's transaction and enqueued once it
-commits, so a cast is never lost and a stale job finds nothing to claim.
+commits, so a cast is never lost and a stale job finds nothing to claim. A call that holds
+the volume in a status (``holds``) records its work the same way, so a job that dies
+never leaves the volume so; a call that failed or timed out ends that work at once.
 """
 
-from core.cinder import cleanable
+from redis.exceptions import RedisError
+
+from core.cinder import cleanable, exceptions
+from core.kernel import queues
 from core.kernel.hosts import extract_host
 from core.kernel.queues import cast, volume_queue_name
 
@@ -197,3 +203,128 @@ def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:
 def do_cleanup(context: dict, host: str) -> None:
     """Ask a live backend to end the work its dead workers left (``POST /workers/cleanup``)."""
     cast(volume_queue_name(host), "agent.manager.do_cleanup", context=context, host=host)
+
+
+# -- calls: attaching and detaching ----------------------------------------------------
+
+
+def _call(host: str, func: str, volume_id: str, holds: str | None = None, note=None, **kwargs):
+    """Call ``agent.attach_manager.<func>`` on the volume's backend; its answer, or the
+    error it raised (Cinder's exceptions come back as themselves, as oslo.messaging does
+    for ``cinder.exception``), or CallTimedOut."""
+    queue, job = volume_queue_name(host), f"agent.attach_manager.{func}"
+    arguments = {"host": host, "volume_id": volume_id, **kwargs}
+    try:
+        if holds is None:
+            return queues.call(queue, job, **arguments)
+        job_id = cleanable.begin_call(
+            "VOLUME",
+            volume_id,
+            holds,
+            service=extract_host(host, "backend"),
+            queue=queue,
+            func=job,
+            **(note or {}),
+        )
+        try:
+            return queues.call(
+                queue,
+                job,
+                job_id=job_id,
+                alive=lambda: cleanable.call_pending("VOLUME", volume_id, job_id),
+                **arguments,
+            )
+        except Exception as error:
+            cleanable.end_call("VOLUME", volume_id, job_id, f"the {func} call failed ({error})")
+            raise
+    except RedisError as error:
+        raise exceptions.ServiceUnavailable() from error
+    except queues.RemoteError as error:
+        local = getattr(exceptions, error.exc_type, None)
+        if isinstance(local, type) and issubclass(local, exceptions.CinderError):
+            raise local(message=error.value) from error
+        raise
+
+
+def initialize_connection(context: dict, host: str, volume_id: str, connector: dict) -> dict:
+    return _call(host, "initialize_connection", volume_id, context=context, connector=connector)
+
+
+def attach_volume(
+    context: dict,
+    host: str,
+    volume_id: str,
+    instance_uuid,
+    host_name,
+    mountpoint,
+    mode,
+    status: str = "attaching",
+) -> str:
+    """os-attach, for a volume the caller reserved (``attaching``): the attachment's id."""
+    return _call(
+        host,
+        "attach_volume",
+        volume_id,
+        holds=status,
+        context=context,
+        instance_uuid=instance_uuid,
+        host_name=host_name,
+        mountpoint=mountpoint,
+        mode=mode,
+    )
+
+
+def terminate_connection(
+    context: dict, host: str, volume_id: str, connector, force: bool = False
+) -> None:
+    _call(
+        host,
+        "terminate_connection",
+        volume_id,
+        context=context,
+        connector=connector,
+        force=force,
+    )
+
+
+def detach_volume(
+    context: dict, host: str, volume_id: str, attachment_id, status: str = "detaching"
+) -> None:
+    """os-detach (and os-force_detach, from whatever ``status`` the volume is in)."""
+    _call(
+        host,
+        "detach_volume",
+        volume_id,
+        holds=status,
+        context=context,
+        attachment_id=attachment_id,
+    )
+
+
+def attachment_update(
+    context: dict,
+    host: str,
+    volume_id: str,
+    connector: dict,
+    attachment_id: str,
+    mode: str,
+    holds: str | None,
+) -> dict:
+    """The attachments API's connection: the flat connection info. ``holds``: the volume's
+    status while it is ``reserved`` for this attachment, else None (nothing to hold)."""
+    return _call(
+        host,
+        "attachment_update",
+        volume_id,
+        holds=holds,
+        note={"attachment_id": attachment_id},
+        context=context,
+        connector=connector,
+        attachment_id=attachment_id,
+        mode=mode,
+        tracked=holds is not None,
+    )
+
+
+def attachment_delete(context: dict, host: str, volume_id: str, attachment_id: str) -> None:
+    _call(host, "attachment_delete", volume_id, context=context, attachment_id=attachment_id)

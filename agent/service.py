@@ -28,7 +28,7 @@ from core.kernel.runtime import Periodic, heartbeat, host_stats, run_worker
 
 LOG = logging.getLogger(__name__)
 # The module whose functions this service's RQ jobs name (warmed before serving).
-JOB_MODULES = ("agent.manager",)
+JOB_MODULES = ("agent.manager", "agent.attach_manager")
 
 
 class Agent:

@@ -31,11 +31,11 @@ from datetime import timedelta
 import psutil
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from core.cinder import exceptions, messages, quota
+from core.cinder import attachments, exceptions, messages, quota
 from core.cinder.models import Snapshot, Volume, Worker
 from core.kernel import events, queues
 from core.kernel.models import Service
@@ -46,7 +46,7 @@ LOG = logging.getLogger(__name__)
 SCHEDULER = "cinder-scheduler"
 # Statuses whose work is tracked, per resource type (Cinder's _is_cleanable).
 CLEANABLE = {
-    "VOLUME": ("creating", "downloading", "deleting", "extending", "reverting"),
+    "VOLUME": ("creating", "downloading", "deleting", "extending", "reverting", *attachments.LOST),
     "SNAPSHOT": ("creating", "deleting"),
 }
 # What lost work ends as (Cinder's error statuses for each operation).
@@ -149,6 +149,53 @@ def finish(resource_type: str, resource_id) -> None:
     ).delete()
 
 
+def begin_call(
+    resource_type: str, resource_id, status: str, *, service: str, queue: str, func: str, **note
+) -> str:
+    """Record the work of an RPC call that holds the resource in ``status`` (a call's
+    caller waits; the row is there so a job that dies never leaves the resource so).
+    Returns the job id the call must use; InvalidVolume while other work is under way."""
+    key = {"resource_type": resource_type, "resource_id": resource_id}
+    job_id = uuid.uuid4().hex
+    values = {"status": status, "service": service, "queue": queue, "func": func}
+    try:
+        row, created = Worker.objects.get_or_create(
+            **key, defaults={**values, "kwargs": {"call": True, **note}, "job_id": job_id}
+        )
+    except IntegrityError:
+        row, created = Worker.objects.filter(**key).first(), False
+    if not created:
+        raise exceptions.InvalidVolume(
+            reason=f"{resource_id} has another operation under way ({row and row.status})."
+        )
+    return job_id
+
+
+def call_pending(resource_type: str, resource_id, job_id: str) -> bool:
+    """True while the call's work is still recorded (neither finished nor cleaned up)."""
+    return Worker.objects.filter(
+        resource_type=resource_type, resource_id=resource_id, job_id=job_id
+    ).exists()
+
+
+def end_call(resource_type: str, resource_id, job_id: str, why: str) -> str | None:
+    """The caller's side of a call that failed or timed out: end its work if its job did not."""
+    row = Worker.objects.filter(
+        resource_type=resource_type, resource_id=resource_id, job_id=job_id
+    ).first()
+    return clean(row, why, resume=False) if row is not None else None
+
+
+def owns(resource_type: str, resource_id) -> bool:
+    """True while the running job still holds the work (nobody cleaned it up meanwhile)."""
+    job_id = queues.current_job_id()
+    return job_id is not None and (
+        Worker.objects.filter(
+            resource_type=resource_type, resource_id=resource_id, job_id=job_id
+        ).exists()
+    )
+
+
 def drop(resource_type: str, resource_id) -> None:
     """The resource is gone without a job (an unscheduled volume deleted at once)."""
     Worker.objects.filter(resource_type=resource_type, resource_id=resource_id).delete()
@@ -199,9 +246,17 @@ def clean(row: Worker, why: str, resume: bool = True) -> str:
             return ending.get("status") or ending.get("migration_status") or resource.status
         if resource.status not in CLEANABLE[row.resource_type]:
             return resource.status  # it finished meanwhile
-        ending = LOST_ENDINGS.get(resource.status, "error")
-        if not model.conditional_update(resource.id, {"status": resource.status}, status=ending):
-            return "moved on"
+        undo = attachments.LOST.get(resource.status) if row.resource_type == "VOLUME" else None
+        if undo is not None:  # an attach or detach call: its own way back
+            ending = undo(resource, row.kwargs)
+            if ending is None:
+                return "moved on"
+        else:
+            ending = LOST_ENDINGS.get(resource.status, "error")
+            if not model.conditional_update(
+                resource.id, {"status": resource.status}, status=ending
+            ):
+                return "moved on"
         if row.kwargs.get("reservations"):  # an extend's growth was reserved, never committed
             quota.rollback(row.kwargs["reservations"])
         if row.status == "reverting":  # the snapshot it restored from is usable again
@@ -312,7 +367,10 @@ def sweep() -> dict[str, int]:
         else:
             status = queues.job_status(row.job_id)
             if not row.owner and not (status == "queued" and queues.waiting(row.queue, row.job_id)):
-                count("resent" if resend(row) else "moved on")
+                if row.kwargs.get("call"):  # its caller waited for that job alone: never again
+                    count(clean(row, "its call never ran", resume=False))
+                else:
+                    count("resent" if resend(row) else "moved on")
             elif status in ENDED or (status is None and row.owner):
                 count(clean(row, f"its job {status or 'vanished'}", resume=False))
     for outcome, n in abandoned_targets(now - timedelta(seconds=grace_seconds())).items():

@@ -129,3 +129,25 @@ class InvalidHost(Invalid):
 
 class VolumeMigrationFailed(CinderError):
     message = "Volume migration failed: %(reason)s"
+
+
+# Attaching and detaching: Cinder's wording.
+class VolumeBackendAPIException(CinderError):
+    message = "Bad or unexpected response from the storage volume backend API: %(data)s"
+
+
+class VolumeAttachmentNotFound(NotFound):
+    message = "Volume attachment could not be found with filter: %(filter)s."
+
+
+class InvalidUUID(Invalid):
+    message = "Expected a UUID but received %(uuid)s."
+
+
+class InvalidVolumeAttachMode(Invalid):
+    message = "Invalid attaching mode '%(mode)s' for volume %(volume_id)s."
+
+
+class ResourceConflict(Invalid):
+    message = "Resource conflict: %(reason)s"
+    code = 409

@@ -10,7 +10,7 @@ from core.kernel import events
 SCHEDULE_ALLOCATE_VOLUME = "VOLUME_VOLUME_001_003"
 CREATE_VOLUME_FROM_BACKEND = "VOLUME_VOLUME_008_012"
 # Work lost with its job: Cinder's actions with its UNKNOWN_ERROR detail ('001'). Cinder
-# has no action for deleting a volume, so that one is Cinderlab's own.
+# has no action for deleting or detaching a volume, so those are Cinderlab's own.
 WORK_LOST = {
     ("VOLUME", "creating"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
     ("VOLUME", "downloading"): ("VOLUME_VOLUME_008_001", "create volume from backend storage"),
@@ -19,6 +19,9 @@ WORK_LOST = {
     ("VOLUME", "reverting"): ("VOLUME_VOLUME_REVERT_001", "revert volume to snapshot"),
     ("VOLUME", "retyping"): ("VOLUME_VOLUME_RETYPE_001", "retype volume"),
     ("VOLUME", "migrating"): ("VOLUME_VOLUME_MIGRATE_001", "migrate volume"),
+    ("VOLUME", "attaching"): ("VOLUME_VOLUME_002_001", "attach volume"),
+    ("VOLUME", "reserved"): ("VOLUME_VOLUME_004_001", "update attachment"),
+    ("VOLUME", "detaching"): ("VOLUME_VOLUME_DETACH_001", "detach volume"),
     ("SNAPSHOT", "creating"): ("VOLUME_VOLUME_SNAPSHOT_009_001", "create snapshot"),
     ("SNAPSHOT", "deleting"): ("VOLUME_VOLUME_SNAPSHOT_010_001", "delete snapshot"),
 }

@@ -473,11 +473,20 @@ class Notification(models.Model):
         return self.event_type
 
 
+class LiveAttachments(models.Manager):
+    """Attachments not deleted (a detach soft-deletes the row, as Cinder's)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted=False)
+
+
 class VolumeAttachment(models.Model):
     """One attachment of a volume to a server (Cinder's ``volume_attachment``).
 
     There is no Nova: a server is just the instance UUID the caller names. The connector
     is what the caller says of its host; ``connection_info`` what the driver answered.
+    A detached attachment keeps its row (``deleted``), so the volume's history shows it;
+    ``objects`` (and ``volume.attachments``) hide such rows, ``all_objects`` shows them.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -493,9 +502,15 @@ class VolumeAttachment(models.Model):
     detach_time = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    deleted = models.BooleanField(default=False, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveAttachments()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, not a field)
 
     class Meta:
         ordering = ["created_at"]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return (

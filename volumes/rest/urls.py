@@ -8,6 +8,7 @@ from django.urls import re_path
 from volumes.rest import (
     actions,
     admin_actions,  # noqa: F401 (registers its actions)
+    attach_actions,  # noqa: F401 (registers its actions)
     lifecycle_actions,  # noqa: F401 (registers its actions)
     misc,
     quotas,
