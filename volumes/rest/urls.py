@@ -9,6 +9,7 @@ from volumes.rest import (
     actions,
     admin_actions,  # noqa: F401 (registers its actions)
     attach_actions,  # noqa: F401 (registers its actions)
+    attachments,
     lifecycle_actions,  # noqa: F401 (registers its actions)
     misc,
     quotas,
@@ -56,6 +57,22 @@ urlpatterns = [
         "snapshots/" + ID.format("snapshot_id"),
         resource(GET=snapshots.show, PUT=snapshots.update, DELETE=snapshots.delete),
         "snapshot",
+    ),
+    route(
+        "attachments",
+        resource(GET=attachments.list_summary, POST=attachments.create),
+        "attachments",
+    ),
+    route("attachments/detail", resource(GET=attachments.list_detail), "attachments-detail"),
+    route(
+        "attachments/" + ID.format("attachment_id"),
+        resource(GET=attachments.show, PUT=attachments.update, DELETE=attachments.delete),
+        "attachment",
+    ),
+    route(
+        "attachments/" + ID.format("attachment_id") + "/action",
+        resource(POST=attachments.action),
+        "attachment-action",
     ),
     route("types", resource(GET=types.list_types, POST=types.create_type), "types"),
     route(
