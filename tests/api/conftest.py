@@ -5,6 +5,7 @@ import sys
 import urllib.request
 import uuid
 
+import openstack
 import pytest
 from django.test import Client
 
@@ -145,6 +146,28 @@ def cli(mode, world, request):
         return Cinder.noauth(server, user.username, world.project.pk)
 
     return as_user(world.owner), as_user(admin)
+
+
+@pytest.fixture
+def sdk(mode, world, request):
+    """openstacksdk as the project owner (Keystone or noauth, as ``cli``)."""
+    if mode == "keystone":
+        server = request.getfixturevalue("server")
+        return openstack.connect(
+            auth_url=f"{server}/identity/v3",
+            username=world.owner.username,
+            password=PASSWORD,
+            project_name=world.project.name,
+            user_domain_name="Default",
+            project_domain_name="Default",
+            block_storage_api_version="3",
+        )
+    server = request.getfixturevalue("noauth_server")
+    return openstack.connect(
+        auth_type="admin_token",
+        auth={"endpoint": f"{server}/v3", "token": f"{world.owner.username}:{world.project.pk}"},
+        block_storage_api_version="3",
+    )
 
 
 def status_of(model, object_id, wanted=("available", "error")):

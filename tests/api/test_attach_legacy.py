@@ -1,7 +1,5 @@
 """Attaching the old way (os-reserve ... os-detach) through the REST API, on real agents."""
 
-import uuid
-
 import pytest
 
 from agent.drivers import backend_config, driver_for
@@ -9,19 +7,12 @@ from agent.models import Fault
 from core.cinder import quota
 from core.cinder.models import Notification, UserMessage, Volume, VolumeAttachment
 from core.kernel.models import FlowRun
+from tests.api.attaching import CONNECTOR, server
 from tests.integration.agent_support import wait_available
 
 pytestmark = pytest.mark.integration
 
-CONNECTOR = {
-    "initiator": "iqn.1993-08.org.debian:01:cad181614cec",
-    "ip": "192.168.1.20",
-    "host": "compute-1",
-    "platform": "x86_64",
-    "os_type": "linux",
-    "multipath": False,
-}
-SERVER = str(uuid.uuid5(uuid.NAMESPACE_DNS, "web-1.example"))
+SERVER = server("web-1.example")
 
 
 @pytest.fixture
@@ -69,7 +60,8 @@ def test_the_whole_legacy_cycle_exports_attaches_and_detaches(world, owner_api, 
     assert data["target_iqn"] == iqn and data["target_lun"] == 1
     assert data["target_portal"].endswith(f":{config.target_port}")
     assert row.provider_auth == f"CHAP {data['auth_username']} {data['auth_password']}"
-    assert row.provider_location == f"{data['target_portal']},1 {iqn} 1"
+    portal, iqn_shown, lun = row.provider_location.split(" ")
+    assert (portal.split(",")[0], iqn_shown, lun) == (data["target_portal"], iqn, "1")
     assert data["access_mode"] == "rw" and data["volume_id"] == str(volume.id)
     assert targets(volume)[iqn]["backing_store"].endswith(f"/volume-{volume.id}")
 

@@ -9,21 +9,13 @@ from agent.models import Fault
 from core.cinder import quota
 from core.cinder.models import Notification, UserMessage, Volume
 from core.kernel.models import FlowRun
+from tests.api.attaching import CONNECTOR, server
 from tests.api.conftest import Api
 from tests.integration.agent_support import wait_available
 
 pytestmark = pytest.mark.integration
 
-CONNECTOR = {
-    "initiator": "iqn.1993-08.org.debian:01:cad181614cec",
-    "ip": "192.168.1.20",
-    "host": "compute-1",
-    "platform": "x86_64",
-    "os_type": "linux",
-    "multipath": False,
-    "mountpoint": "/dev/vdb",
-}
-SERVER = str(uuid.uuid5(uuid.NAMESPACE_DNS, "db-1.example"))
+SERVER = server("db-1.example")
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ default CINDERLAB_AUTH=keystone) and with noauth (a second daphne started
 with CINDERLAB_AUTH=noauth on the same database and Redis).
 """
 
-import openstack
 import pytest
 
 from core.cinder.models import Snapshot, Volume
 from tests.api.conftest import status_of
-from tests.conftest import PASSWORD
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -115,27 +113,6 @@ def test_admin_commands_list_types_specs_zones_and_pools(cli):
     assert "total_capacity_gb" in pools
     refused = owner.run("get-pools", check=False)
     assert refused.returncode != 0 and "HTTP 403" in refused.stderr
-
-
-@pytest.fixture
-def sdk(mode, world, request):
-    if mode == "keystone":
-        server = request.getfixturevalue("server")
-        return openstack.connect(
-            auth_url=f"{server}/identity/v3",
-            username=world.owner.username,
-            password=PASSWORD,
-            project_name=world.project.name,
-            user_domain_name="Default",
-            project_domain_name="Default",
-            block_storage_api_version="3",
-        )
-    server = request.getfixturevalue("noauth_server")
-    return openstack.connect(
-        auth_type="admin_token",
-        auth={"endpoint": f"{server}/v3", "token": f"{world.owner.username}:{world.project.pk}"},
-        block_storage_api_version="3",
-    )
 
 
 def test_openstacksdk_creates_lists_snapshots_and_deletes(sdk, world):
