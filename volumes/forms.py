@@ -147,3 +147,14 @@ class ImageUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not is_admin:  # as Glance: only the cloud admin publishes images to everyone
             self.fields["visibility"].choices = [("private", "private (this project)")]
+
+
+_HOST_NAME = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$"
+
+
+class AttachForm(forms.Form):
+    """Manage attachments: a pretend server (by name) on a compute host."""
+
+    server = forms.RegexField(regex=_HOST_NAME, max_length=63, label="Server name")
+    host = forms.RegexField(regex=_HOST_NAME, max_length=63, initial="compute-1")
+    mode = forms.ChoiceField(choices=[("rw", "read/write"), ("ro", "read-only")], initial="rw")

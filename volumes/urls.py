@@ -1,6 +1,6 @@
 from django.urls import path
 
-from volumes import action_views, move_views, views
+from volumes import action_views, attach_views, move_views, views
 
 app_name = "volumes"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
     path("<uuid:volume_id>/retype/", move_views.volume_retype, name="retype"),
     path("<uuid:volume_id>/migrate/", move_views.volume_migrate, name="migrate"),
     path("<uuid:volume_id>/snapshots/", views.snapshot_create, name="snapshot-create"),
+    path("<uuid:volume_id>/attach/", attach_views.attach, name="attach"),
+    path(
+        "<uuid:volume_id>/attachments/<uuid:attachment_id>/detach/",
+        attach_views.detach,
+        name="detach",
+    ),
     path("snapshots/<uuid:snapshot_id>/delete/", views.snapshot_delete, name="snapshot-delete"),
     path("images/", views.image_list, name="images"),
 ]

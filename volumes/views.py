@@ -10,7 +10,7 @@ from core.cinder.access import can_see_project, current_project
 from core.cinder.models import Image, Snapshot, Volume
 from core.kernel.numbers import ascii_int
 from volumes import api, images
-from volumes.forms import ImageUploadForm, SnapshotCreateForm, VolumeCreateForm
+from volumes.forms import AttachForm, ImageUploadForm, SnapshotCreateForm, VolumeCreateForm
 from volumes.presenters import volume_context, volume_table
 from volumes.quota_bars import limit_bars
 from volumes.web_access import context_for, require_change, volume_for_user
@@ -59,7 +59,8 @@ def volume_create(request):
 
 def volume_detail(request, volume_id):
     volume = volume_for_user(request, volume_id, deleted=True)
-    return render(request, "volumes/detail.html", volume_context(volume, request.user))
+    context = volume_context(volume, request.user) | {"attach_form": AttachForm()}
+    return render(request, "volumes/detail.html", context)
 
 
 def volume_live(request, volume_id):
