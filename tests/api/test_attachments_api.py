@@ -3,14 +3,16 @@
 import uuid
 
 import pytest
+from django.test import Client
 
 from agent.drivers import backend_config, driver_for
 from agent.models import Fault
 from core.cinder import quota
-from core.cinder.models import Notification, UserMessage, Volume
+from core.cinder.models import Membership, Notification, UserMessage, Volume
 from core.kernel.models import FlowRun
 from tests.api.attaching import CONNECTOR, server
-from tests.api.conftest import Api
+from tests.api.conftest import Api, token_for
+from tests.conftest import make_user
 from tests.integration.agent_support import wait_available
 
 pytestmark = pytest.mark.integration
@@ -183,3 +185,21 @@ def test_an_admin_lists_every_project_s_attachments(admin_api, owner_api, volume
     assert [a["id"] for a in filtered["attachments"]] == [attachment["id"]]
     assert filtered["attachments"][0]["attach_mode"] == "null"
     assert owner_api.get("/attachments?status=reserved").json()["attachments"] == []
+
+
+def test_a_reader_sees_attachments_and_attaches_nothing(world, owner_api, volume):
+    reader = make_user(f"reader-{uuid.uuid4().hex[:6]}")
+    Membership.objects.create(user=reader, project=world.project, role="reader")
+    attachment = create(owner_api, volume).json()["attachment"]
+    api = Api(token_for(reader, world.project))
+
+    listed = api.get("/attachments").json()["attachments"]
+
+    assert [a["id"] for a in listed] == [attachment["id"]]
+    assert create(api, volume).status_code == 403
+    assert api.delete(f"/attachments/{attachment['id']}").status_code == 403
+    web = Client()
+    web.force_login(reader)
+    form = {"server": "web-9", "host": "compute-1", "mode": "rw"}
+    assert web.post(f"/volumes/{volume.id}/attach/", form).status_code == 403
+    assert statuses(volume) == ("reserved", "detached")

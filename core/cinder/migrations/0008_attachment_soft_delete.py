@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cinder', '0005_volume_lifecycle'),
+        ('cinder', '0007_volume_lifecycle'),
     ]
 
     operations = [
