@@ -14,6 +14,7 @@ from taskflow.patterns import linear_flow
 from taskflow.types.failure import Failure
 
 from agent import faults
+from agent.attach_flow import volume_info
 from core.cinder import cleanable, messages, quota
 from core.cinder.models import Snapshot, Volume
 from core.kernel import events, flows
@@ -75,6 +76,7 @@ class DeleteVolumeOnBackendTask(DeleteTask):
                     destroy_snapshot(snapshot)
                 removed.append(snapshot.name)
         volume = Volume.objects.get(id=volume_id)
+        self.driver.remove_export(volume_info(volume))  # as Cinder: an export left goes first
         # The LV is named after name_id once a migration pointed the volume at another's.
         self.driver.delete_volume(str(volume.name_id or volume.id), volume.size)
         return {"removed": [*removed, volume.name], "volume_clear": self.driver.config.volume_clear}

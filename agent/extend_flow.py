@@ -13,6 +13,7 @@ from taskflow.patterns import linear_flow
 from taskflow.types.failure import Failure
 
 from agent import faults
+from agent.attach_flow import volume_info
 from core.cinder import cleanable, messages, quota
 from core.cinder.models import Volume
 from core.kernel import events, flows
@@ -56,7 +57,7 @@ class ExtendVolumeOnBackendTask(ManagerMethodTask):
     def execute(self, volume_id, new_size):
         faults.apply(self.host, "extend")
         volume = Volume.objects.get(id=volume_id)
-        self.driver.extend_volume(str(volume.name_id or volume.id), new_size)
+        self.driver.extend_volume(str(volume.name_id or volume.id), new_size, volume_info(volume))
         return {"lv": volume.name, "size_gb": new_size}
 
     def revert(self, volume_id, reservations, result, flow_failures=None, **kwargs):

@@ -101,6 +101,9 @@ class ISCSITarget:
     def terminate_connection(self, volume: dict, connector: dict | None) -> None:
         """Nothing for tgt: its targets admit every initiator that knows the CHAP secret."""
 
+    def extend_target(self, volume: dict) -> None:
+        """After ``lvextend``: most helpers see the new size by themselves."""
+
     @staticmethod
     def are_same_connector(a: dict, b: dict | None) -> bool:
         initiator = a.get("initiator")

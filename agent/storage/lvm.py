@@ -295,10 +295,13 @@ class LVMDriver:
             self._delete_lv(name, size, is_snapshot=False)
         LOG.info("Successfully deleted volume: %s", volume_id)
 
-    def extend_volume(self, volume_id: str, size_gb: int) -> None:
-        """``lvextend -L <n>g <vg>/volume-<id>`` (brick deactivates an origin with snapshots)."""
+    def extend_volume(self, volume_id: str, size_gb: int, volume: dict | None = None) -> None:
+        """``lvextend -L <n>g <vg>/volume-<id>`` (brick deactivates an origin with snapshots);
+        then, given the volume, its export learns the new size (``extend_target``)."""
         with self._failures():
             self.vg.extend_volume(volume_name(volume_id), size_gb)
+            if volume is not None:
+                self.target.extend_target(volume)
 
     # ------------------------------------------------------------------------ snapshots
 

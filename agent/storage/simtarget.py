@@ -86,7 +86,7 @@ class SimulatedTargets:
     def _tgt_admin(self, invocation: Invocation) -> Reply:
         opts = invocation.options
         if "--update" in opts:
-            return self._tgt_update(str(opts["--update"]))
+            return self._tgt_update(str(opts["--update"]), force=bool(opts.get("-f")))
         if "--delete" in opts:
             return self._tgt_delete(str(opts["--delete"]))
         return self._tgt_show()
@@ -99,13 +99,16 @@ class SimulatedTargets:
             return self._tgt_show()
         return Reply(stderr=["tgtadm: this operation is not simulated"], exit_code=22)
 
-    def _tgt_update(self, iqn: str) -> Reply:
+    def _tgt_update(self, iqn: str, force: bool = False) -> Reply:
         described = self._described(iqn)
         if described is None:
             return Reply(stderr=[f"Target {iqn} is not in the configuration"], exit_code=1)
         with self._change() as state:
-            if iqn in state["targets"]:
-                return Reply()  # tgt-admin leaves a live target alone without --force
+            live = state["targets"].get(iqn)
+            if live is not None:
+                if force:  # --force updates a live target: its LUN's size is read again
+                    live["size"] = self.device_size(live["backing_store"]) or live["size"]
+                return Reply()  # without it, tgt-admin leaves a live target alone
             size = self.device_size(described["backing-store"])
             state["targets"][iqn] = {
                 "kind": "tgt",

@@ -97,6 +97,12 @@ class TgtAdm(ISCSITarget):
                 ) from error
         persist.unlink(missing_ok=True)
 
+    def extend_target(self, volume: dict) -> None:
+        """An attached volume's live target is told its new size (it disrupts I/O, Cinder
+        warns): ``tgt-admin --update <iqn> -f``."""
+        if volume.get("attachments"):
+            self.runner.run(["tgt-admin", "--update", self.iqn(volume), "-f"])
+
     def find_target(self, iqn: str) -> str | None:
         """The tid of ``iqn`` in ``tgt-admin --show`` (``Target 1: <iqn>``)."""
         for line in self.runner.run(["tgt-admin", "--show"]).stdout.splitlines():

@@ -160,6 +160,27 @@ def test_exporting_a_volume_that_is_not_there_fails_and_leaves_no_target(tgt):
     assert not (tgt.volumes_dir / "volume-0002").exists()
 
 
+def test_extending_an_attached_volume_updates_its_live_target(tgt):
+    volume = tgt.export()
+    tgt.lines()
+
+    tgt.driver.extend_volume("0001", 2, {**volume, "attachments": [{"connector": HOST}]})
+
+    assert tgt.lines()[-2:] == [
+        f"env LC_ALL=C lvextend -L 2g {VG}/volume-0001",
+        f"tgt-admin --update {IQN} -f",
+    ]
+    assert tgt.runner.targets.targets()[IQN]["size"] == 2 * 1024**3
+
+
+def test_extending_a_detached_volume_leaves_the_target_alone(tgt, lio):
+    for exporter in (tgt, lio):
+        volume = exporter.export()
+        exporter.lines()
+        exporter.driver.extend_volume("0001", 2, {**volume, "attachments": []})
+        assert exporter.lines()[-1] == f"env LC_ALL=C lvextend -L 2g {VG}/volume-0001"
+
+
 def test_secondary_addresses_and_multipath_give_every_portal(tmp_path):
     exporter = Exporter(tmp_path / "mp", target_secondary_ip_addresses=["10.0.1.5", "fd00::5"])
     volume = exporter.export()

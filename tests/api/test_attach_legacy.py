@@ -9,6 +9,7 @@ from core.cinder.models import Notification, UserMessage, Volume, VolumeAttachme
 from core.kernel.models import FlowRun
 from tests.api.attaching import CONNECTOR, server
 from tests.integration.agent_support import wait_available
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -173,3 +174,20 @@ def test_force_detach_is_for_admins_and_detaches_whatever_the_status(owner_api, 
     assert done.status_code == 202, done.content
     assert status(volume) == ("available", "detached")
     assert f"iqn.2010-10.org.openstack:volume-{volume.id}" not in targets(volume)
+
+
+def test_an_export_left_behind_goes_with_the_volume(owner_api, volume):
+    assert action(owner_api, volume, "os-reserve").status_code == 202
+    connected = action(owner_api, volume, "os-initialize_connection", {"connector": CONNECTOR})
+    assert connected.status_code == 200
+    assert action(owner_api, volume, "os-unreserve").status_code == 202  # never attached
+    iqn = f"iqn.2010-10.org.openstack:volume-{volume.id}"
+    assert iqn in targets(volume)
+
+    assert owner_api.delete(f"/volumes/{volume.id}").status_code == 202
+
+    wait_until(lambda: Volume.all_objects.get(id=volume.id).status == "deleted", 60, "the delete")
+    assert iqn not in targets(volume)
+    delete = FlowRun.objects.get(volume_id=volume.id, operation="delete")
+    lines = [" ".join(c["argv"]) for t in delete.tasks.all() for c in t.commands]
+    assert f"tgt-admin --delete {iqn} -f" in lines
