@@ -191,3 +191,14 @@ def test_an_export_left_behind_goes_with_the_volume(owner_api, volume):
     delete = FlowRun.objects.get(volume_id=volume.id, operation="delete")
     lines = [" ".join(c["argv"]) for t in delete.tasks.all() for c in t.commands]
     assert f"tgt-admin --delete {iqn} -f" in lines
+
+
+def test_an_admin_reset_to_detached_ends_the_attachments(owner_api, admin_api, volume):
+    attach(owner_api, volume)
+
+    reset = action(admin_api, volume, "os-reset_status", {"attach_status": "detached"})
+
+    assert reset.status_code == 202
+    assert status(volume) == ("available", "detached")
+    assert not VolumeAttachment.objects.filter(volume_id=volume.id).exists()
+    assert owner_api.get(f"/volumes/{volume.id}").json()["volume"]["attachments"] == []

@@ -7,7 +7,7 @@ import socket
 
 from django.db import transaction
 
-from core.cinder import cleanable, exceptions, messages
+from core.cinder import attachments, cleanable, exceptions, messages
 from core.cinder.models import SNAPSHOT_STATUSES, VOLUME_STATUSES, Snapshot, Volume
 from core.kernel import events
 from volumes import api
@@ -61,8 +61,9 @@ def reset_volume(
     with transaction.atomic():
         Volume.conditional_update(volume.id, {}, **update)
         cleanable.drop("VOLUME", volume.id)
-        if update.get("attach_status") == "detached":
-            volume.attachments.update(attach_status="detached")
+        if update.get("attach_status") == "detached":  # its attachments go, as Cinder's
+            for attachment_id in volume.attachments.values_list("id", flat=True):
+                attachments.volume_detached(volume.id, attachment_id)
     volume.refresh_from_db()
     messages.notify_volume_usage(volume, "reset_status.end", host)
     return update
