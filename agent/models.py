@@ -98,6 +98,18 @@ class Fault(models.Model):
             parts.append("crash")
         return f"{self.backend} {self.operation}: {', '.join(parts) or 'no effect'}"
 
+    @property
+    def spent(self) -> bool:
+        """It will do nothing more: its crash fired, or its failures are used up and it had
+        nothing else to do. Listed so the user sees it happened, and removable."""
+        crashed = self.crash and not self.active and self.hits > 0
+        used_up = (
+            self.active
+            and self.hits > 0
+            and not (self.fail_next or self.probability or self.latency_ms or self.crash)
+        )
+        return crashed or used_up
+
 
 class FleetPool(models.Model):
     """A simulated pool registered by ``manage.py load_fleet``, as its file described it.

@@ -25,7 +25,8 @@ def backend_list(request):
             {
                 "config": config,
                 "service": services.get(config.service_host),
-                "faults": [f for f in config.faults.all() if f.active],
+                "faults": [f for f in config.faults.all() if f.active and not f.spent],
+                "spent": [f for f in config.faults.all() if f.spent],
                 "form": FaultForm(prefix=f"b{config.pk}"),
             }
         )
@@ -54,4 +55,14 @@ def fault_clear(request, fault_id: int):
     fault = get_object_or_404(Fault, pk=fault_id)
     Fault.objects.filter(pk=fault.pk).update(active=False)
     flash.success(request, f"Fault cleared: {fault}")
+    return redirect("agent:backends")
+
+
+@require_POST
+def fault_remove(request, fault_id: int):
+    """A spent fault (or any other) is removed for good."""
+    _require_admin(request)
+    fault = get_object_or_404(Fault, pk=fault_id)
+    fault.delete()
+    flash.success(request, f"Fault removed: {fault.backend} {fault.operation}")
     return redirect("agent:backends")

@@ -6,7 +6,9 @@ Scoped to the user's projects; admins see every project.
 import logging
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django_rq.settings import get_queues_map
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
@@ -40,9 +42,11 @@ def _scoped(queryset, projects, field: str = "project_id"):
 
 def rq_picture(volume_hosts: list[str], failed_jobs: bool = False) -> dict:
     """Queue depths and workers, straight from RQ; the failed jobs themselves (whose
-    arguments and errors belong to every project) only when ``failed_jobs``."""
+    arguments and errors belong to every project) only when ``failed_jobs``, each linked
+    to its page in django-rq's dashboard (the traceback)."""
     connection = redis_connection()
     names = [SCHEDULER_QUEUE] + sorted({volume_queue_name(h) for h in volume_hosts})
+    indexes = get_queues_map() if failed_jobs else {}
     try:
         queues = []
         for name in names:
@@ -56,14 +60,8 @@ def rq_picture(volume_hosts: list[str], failed_jobs: bool = False) -> dict:
                     "queued": queue.count,
                     "started": StartedJobRegistry(queue=queue).count,
                     "failed": failed.count,
-                    "failed_jobs": [
-                        {
-                            "id": job.id,
-                            "func": job.func_name,
-                            "error": _last_error_line(job),
-                        }
-                        for job in jobs
-                    ],
+                    "failed_url": _rq_url("failed_jobs", indexes.get(name)),
+                    "failed_jobs": [_failed_job(job, indexes.get(name)) for job in jobs],
                 }
             )
         workers = [
@@ -84,10 +82,25 @@ def rq_picture(volume_hosts: list[str], failed_jobs: bool = False) -> dict:
     return {"error": "", "queues": queues, "workers": workers}
 
 
-def _last_error_line(job: Job) -> list[str]:
+def _rq_url(view: str, queue_index: int | None, *args) -> str:
+    """A page of django-rq's dashboard (in the admin); "" for a queue it does not list."""
+    if queue_index is None:
+        return ""
+    return reverse(f"admin:django_rq_{view}", args=[queue_index, *args])
+
+
+def _failed_job(job: Job, queue_index: int | None) -> dict:
+    """A failed job: its last error line, linked to its traceback (else to the job)."""
     result = job.latest_result()
     failed = result is not None and result.type == Result.Type.FAILED
-    return (result.exc_string or "").strip().splitlines()[-1:] if failed else [""]
+    return {
+        "id": job.id,
+        "func": job.func_name,
+        "error": (result.exc_string or "").strip().splitlines()[-1:] if failed else [""],
+        "url": _rq_url("result_detail", queue_index, job.id, result.id)
+        if failed
+        else _rq_url("job_detail", queue_index, job.id),
+    }
 
 
 def dashboard_context(user) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from core.kernel.env import envbool, envfloat, envint, envlist, envstr
+from core.kernel.rq_queues import EveryQueue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Relative CINDERLAB_VAR paths are taken from the project folder (tests use var/test).
@@ -154,9 +155,12 @@ WHITENOISE_USE_FINDERS = True
 EMBEDDED_REDIS = not envstr("REDIS_URL")
 REDIS_URL = envstr("REDIS_URL") or f"unix://{VAR_DIR / 'redis' / 'redis.sock'}"
 
-RQ_QUEUES = {
-    "scheduler": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
-}
+# Every queue, for django-rq's dashboard: the scheduler's, and each volume service's
+# (read from the services table when the dashboard asks).
+RQ_QUEUES = EveryQueue(
+    {"scheduler": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}},
+    backend_config={"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+)
 RQ = {"COMMIT_MODE": "on_db_commit"}
 RQ_LOG_LEVEL = envstr("CINDERLAB_RQ_LOG_LEVEL", "WARNING")
 

@@ -21,6 +21,22 @@ from scheduler.models import Pool
 from scheduler.state import PoolState
 
 MAX_REASON = 255
+# Report fields that are numbers or bookkeeping, not capabilities a type's extra specs match
+# (those are shown as capacity, or not at all).
+NOT_CAPABILITIES = {
+    "pool_name",
+    "total_capacity_gb",
+    "free_capacity_gb",
+    "allocated_capacity_gb",
+    "provisioned_capacity_gb",
+    "reserved_percentage",
+    "max_over_subscription_ratio",
+    "total_volumes",
+    "location_info",
+    "filter_function",
+    "goodness_function",
+    "timestamp",
+}
 
 
 class BackendError(ValueError):
@@ -63,6 +79,12 @@ class PoolRow:
     provisioned_pct: float
     allocated_pct: float
     host_stats: dict
+    capabilities: list[tuple[str, Any]]
+
+
+def capability_items(caps: dict) -> list[tuple[str, Any]]:
+    """What ``capabilities:<key>`` extra specs (CapabilitiesFilter) can match, by name."""
+    return sorted((k, v) for k, v in caps.items() if k not in NOT_CAPABILITIES and v is not None)
 
 
 def _pct(part: Any, whole: Any) -> float:
@@ -105,6 +127,7 @@ def pool_row(pool: Pool, service: Service | None, now: datetime) -> PoolRow:
         provisioned_pct=_pct(figures.provisioned, figures.total_available) if ok else 0.0,
         allocated_pct=_pct(caps.get("allocated_capacity_gb", 0) or 0, total) if bounded else 0.0,
         host_stats=(service.host_stats if service else {}) or {},
+        capabilities=capability_items(caps),
     )
 
 

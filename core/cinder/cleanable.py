@@ -355,27 +355,37 @@ def sweep() -> dict[str, int]:
     rows = Worker.objects.filter(updated_at__lt=now - timedelta(seconds=grace_seconds()))
     down = down_backends(now)
     done: dict[str, int] = {}
-
-    def count(outcome: str) -> None:
-        done[outcome] = done.get(outcome, 0) + 1
-
     for row in rows:
-        if row.service == SCHEDULER and row.owner and owner_gone(row.owner):
-            count(clean(row, f"the scheduler running it ({row.owner}) died"))
-        elif row.service in down:
-            count(clean(row, f"its volume service {row.service} is down", resume=False))
-        else:
-            status = queues.job_status(row.job_id)
-            if not row.owner and not (status == "queued" and queues.waiting(row.queue, row.job_id)):
-                if row.kwargs.get("call"):  # its caller waited for that job alone: never again
-                    count(clean(row, "its call never ran", resume=False))
-                else:
-                    count("resent" if resend(row) else "moved on")
-            elif status in ENDED or (status is None and row.owner):
-                count(clean(row, f"its job {status or 'vanished'}", resume=False))
+        outcome = settle(row, down)
+        if outcome is not None:
+            done[outcome] = done.get(outcome, 0) + 1
     for outcome, n in abandoned_targets(now - timedelta(seconds=grace_seconds())).items():
         done[outcome] = done.get(outcome, 0) + n
     return done
+
+
+def settle(row: Worker, down: set[str]) -> str | None:
+    """The sweep's rule for one row (see :func:`sweep`); None while a job is on it."""
+    if row.service == SCHEDULER and row.owner and owner_gone(row.owner):
+        return clean(row, f"the scheduler running it ({row.owner}) died")
+    if row.service in down:
+        return clean(row, f"its volume service {row.service} is down", resume=False)
+    status = queues.job_status(row.job_id)
+    if not row.owner and not (status == "queued" and queues.waiting(row.queue, row.job_id)):
+        if row.kwargs.get("call"):  # its caller waited for that job alone: never again
+            return clean(row, "its call never ran", resume=False)
+        return "resent" if resend(row) else "moved on"
+    if status in ENDED or (status is None and row.owner):
+        return clean(row, f"its job {status or 'vanished'}", resume=False)
+    return None
+
+
+def unstick(row: Worker) -> str:
+    """An admin's cleanup of one piece of work, now: work whose process died is cleaned as
+    its agent would clean it, the rest as the sweep would (without its grace period)."""
+    if row.owner and owner_gone(row.owner):
+        return clean(row, f"the process running it ({row.owner}) died; an admin cleaned it up")
+    return settle(row, down_backends(timezone.now())) or "still running"
 
 
 def down_backends(now) -> set[str]:

@@ -35,6 +35,27 @@ def reset_volume(
     migration_status: str | None = None,
 ) -> dict:
     """Set what the admin says; returns the update. 400 for unknown or refused statuses."""
+    update = checked_reset(volume, status, attach_status, migration_status)
+    host = socket.gethostname()
+    messages.notify_volume_usage(volume, "reset_status.start", host)
+    with transaction.atomic():
+        Volume.conditional_update(volume.id, {}, **update)
+        cleanable.drop("VOLUME", volume.id)
+        if update.get("attach_status") == "detached":  # its attachments go, as Cinder's
+            for attachment_id in volume.attachments.values_list("id", flat=True):
+                attachments.volume_detached(volume.id, attachment_id)
+    volume.refresh_from_db()
+    messages.notify_volume_usage(volume, "reset_status.end", host)
+    return update
+
+
+def checked_reset(
+    volume: Volume,
+    status: str | None = None,
+    attach_status: str | None = None,
+    migration_status: str | None = None,
+) -> dict:
+    """The update a reset would make, or InvalidInput saying why Cinder refuses it."""
     valid = [s for s in VOLUME_STATUSES if s != "deleted"]
     update = {
         "status": _checked(status, valid, "Volume status"),
@@ -56,16 +77,6 @@ def reset_volume(
         )
     if update.get("migration_status") == "none":
         update["migration_status"] = ""
-    host = socket.gethostname()
-    messages.notify_volume_usage(volume, "reset_status.start", host)
-    with transaction.atomic():
-        Volume.conditional_update(volume.id, {}, **update)
-        cleanable.drop("VOLUME", volume.id)
-        if update.get("attach_status") == "detached":  # its attachments go, as Cinder's
-            for attachment_id in volume.attachments.values_list("id", flat=True):
-                attachments.volume_detached(volume.id, attachment_id)
-    volume.refresh_from_db()
-    messages.notify_volume_usage(volume, "reset_status.end", host)
     return update
 
 
