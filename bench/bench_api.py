@@ -73,25 +73,22 @@ def pct(values: list[float], p: float) -> float:
     return ordered[index]
 
 
+def password_auth(username: str, password: str, project: str) -> dict:
+    """Keystone's password authentication, scoped to ``project``."""
+    user = {"name": username, "domain": {"name": "Default"}, "password": password}
+    return {
+        "auth": {
+            "identity": {"methods": ["password"], "password": {"user": user}},
+            "scope": {"project": {"name": project, "domain": {"name": "Default"}}},
+        }
+    }
+
+
 class Client:
     def __init__(self, url: str, username: str, password: str, project: str):
         self.url = url.rstrip("/")
         self.local = threading.local()
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": username,
-                            "domain": {"name": "Default"},
-                            "password": password,
-                        }
-                    },
-                },
-                "scope": {"project": {"name": project, "domain": {"name": "Default"}}},
-            }
-        }
+        body = password_auth(username, password, project)
         answer = requests.post(f"{self.url}/identity/v3/auth/tokens", json=body, timeout=30)
         answer.raise_for_status()
         self.token = answer.headers["X-Subject-Token"]
@@ -248,19 +245,22 @@ def summarize(phase: Phase, final_ok: set[str], duration: float) -> dict:
 
 
 class CpuMeter:
-    """CPU seconds used so far by each service of a launched stack (children included)."""
+    """CPU seconds used so far by each service of a launched stack (children included);
+    the copies of one program (``daphne-1``, ``daphne-2``) count together."""
 
     def __init__(self, launcher) -> None:
         self.launcher = launcher
 
     def read(self) -> dict[str, float]:
-        used = {}
-        services = list(self.launcher.children)
-        if self.launcher.redis is not None:
-            services.append(("redis", self.launcher.redis.process))
-        for name, process in services:
+        from portal import supervision
+
+        used: dict[str, float] = {}
+        for info in supervision.processes(self.launcher.var_dir) or []:
+            if not info["pid"]:
+                continue
+            name = info["group"]
             try:
-                proc = psutil.Process(process.pid)
+                proc = psutil.Process(info["pid"])
                 times = proc.cpu_times()
                 total = times.user + times.system + times.children_user + times.children_system
                 for child in proc.children(recursive=True):
@@ -268,7 +268,7 @@ class CpuMeter:
                     total += with_child.user + with_child.system
             except psutil.Error:
                 continue
-            used[name] = total
+            used[name] = used.get(name, 0.0) + total
         return used
 
     @staticmethod
@@ -347,7 +347,9 @@ def launch(var: str, port: int, password: str):
     from portal.launcher import Launcher
     from portal.processes import agent_commands
 
-    launcher = Launcher(BASE, settings.VAR_DIR, "127.0.0.1", port)
+    launcher = Launcher(
+        BASE, settings.VAR_DIR, "127.0.0.1", port, web_workers=settings.OSAPI_VOLUME_WORKERS
+    )
     launcher.start(agent_commands())
     if not launcher.wait_healthy(120):
         launcher.stop()

@@ -28,11 +28,12 @@ from portal.supervision import Program
 
 
 class Launcher:
-    def __init__(self, base_dir: Path, var_dir: Path, host: str, port: int):
+    def __init__(self, base_dir: Path, var_dir: Path, host: str, port: int, web_workers: int = 1):
         self.base_dir = base_dir
         self.var_dir = var_dir
         self.host = host
         self.port = port
+        self.web_workers = web_workers
         self.supervisord: subprocess.Popen | None = None
         self.redis = None if os.environ.get("REDIS_URL") else EmbeddedRedis(var_dir)
         self.stopping = False
@@ -41,9 +42,14 @@ class Launcher:
         return [sys.executable, str(self.base_dir / "manage.py"), *args]
 
     def programs(self, agent_commands: list[list[str]]) -> list[Program]:
-        daphne = [sys.executable, "-m", "daphne", "-b", self.host, "-p", str(self.port)]
+        # Several daphne processes on one socket, as Cinder runs osapi_volume_workers: each
+        # runs Django's synchronous views on one thread, so one process would serialise them.
+        daphne = [sys.executable, "-m", "daphne", "--fd", "0", "portal.asgi:application"]
+        host = f"[{self.host}]" if ":" in self.host else self.host
         programs = [
-            Program("daphne", [*daphne, "portal.asgi:application"]),
+            Program(
+                "daphne", daphne, processes=self.web_workers, socket=f"tcp://{host}:{self.port}"
+            ),
             Program("scheduler", self.manage("scheduler")),
         ]
         for command in agent_commands:
@@ -119,10 +125,12 @@ class Launcher:
             self.supervisord.wait()
 
 
-def main(base_dir: Path, var_dir: Path, agent_commands: list[list[str]]) -> int:
+def main(
+    base_dir: Path, var_dir: Path, agent_commands: list[list[str]], web_workers: int = 1
+) -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
-    launcher = Launcher(base_dir, var_dir, host, port)
+    launcher = Launcher(base_dir, var_dir, host, port, web_workers)
 
     def on_signal(signum, frame):
         launcher.stopping = True

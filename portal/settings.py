@@ -5,6 +5,7 @@ Everything a deployment changes is an environment variable (see README):
 agent options under Cinder's own names.
 """
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -205,6 +206,10 @@ RESERVATION_EXPIRE = envint("RESERVATION_EXPIRE", 86400)
 RESERVATION_CLEAN_INTERVAL = envint("RESERVATION_CLEAN_INTERVAL", RESERVATION_EXPIRE)
 DEFAULT_AVAILABILITY_ZONE = envstr("DEFAULT_AVAILABILITY_ZONE", "nova")
 DEFAULT_VOLUME_TYPE = envstr("DEFAULT_VOLUME_TYPE", "__DEFAULT__")
+
+# Web processes `make run` starts on the one listening socket: Cinder's
+# osapi_volume_workers, which defaults to the number of CPUs.
+OSAPI_VOLUME_WORKERS = envint("OSAPI_VOLUME_WORKERS", os.cpu_count() or 1)
 
 # The largest API request body (bytes): oslo.middleware's max_request_body_size, as Cinder.
 API_MAX_REQUEST_BODY = envint("API_MAX_REQUEST_BODY", 114688)

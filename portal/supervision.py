@@ -27,6 +27,10 @@ class Program:
     name: str
     argv: list[str]
     priority: int = 100  # lower starts first, stops last
+    # Several copies (``name-1``, ``name-2``...) sharing one listening socket that
+    # supervisord binds (``tcp://host:port``) and hands each as its stdin, fd 0.
+    processes: int = 1
+    socket: str = ""
 
 
 def folder(var_dir: Path) -> Path:
@@ -62,8 +66,7 @@ def write_config(
     ]
     for program in programs:
         sections.append(
-            f"[program:{program.name}]\n"
-            f"command={_command(program.argv)}\n"
+            _header(program) + f"command={_command(program.argv)}\n"
             f"directory={workdir}\n"
             f"priority={program.priority}\n"
             f"autostart={str(autostart).lower()}\nautorestart=true\n"
@@ -82,6 +85,18 @@ def write_config(
     path = here / "supervisord.conf"
     path.write_text("\n".join(sections))
     return path
+
+
+def _header(program: Program) -> str:
+    if not program.socket:
+        return f"[program:{program.name}]\n"
+    # supervisord's fcgi-program is any program given an inherited listening socket:
+    # it binds it once, before the first copy starts, so every copy accepts on it.
+    return (
+        f"[fcgi-program:{program.name}]\nsocket={program.socket}\nsocket_backlog=1024\n"
+        f"numprocs={program.processes}\nnumprocs_start=1\n"
+        "process_name=%(program_name)s-%(process_num)d\n"
+    )
 
 
 def _command(argv: list[str]) -> str:
@@ -114,6 +129,7 @@ def processes(var_dir: Path) -> list[dict] | None:
         found.append(
             {
                 "name": info["name"],
+                "group": info["group"],
                 "state": info["statename"],
                 "ok": running,
                 "pid": info["pid"] or None,

@@ -58,6 +58,7 @@ class Stack:
             CINDERLAB_DEMO_PASSWORD=PASSWORD,
             CINDERLAB_ADMIN_PASSWORD=PASSWORD,
             AGENT_WORKERS="2",
+            OSAPI_VOLUME_WORKERS="2",
             PYTHONUNBUFFERED="1",
         )
         return env

@@ -63,6 +63,33 @@ def test_kill_9_of_a_service_with_creates_in_flight(stack, tag, program):
     )
 
 
+def test_kill_9_of_one_web_process_with_creates_in_flight(stack, tag):
+    """The web processes share one listening socket: with one killed, the other takes every
+    new connection, and supervisord starts the dead one again on the same socket."""
+    assert {"daphne-1", "daphne-2"} <= set(stack.processes())
+    load = Load(stack, tag, count=16, rate=4).start()
+    wait_until(lambda: len(load.answers) >= 4, timeout=30, what="the first creates")
+    pid = stack.kill("daphne-1")
+    killed_at = len(load.answers)
+    load.join()
+
+    # At most the one request the killed process was answering went unanswered.
+    unanswered = [status for status, _ in load.answers if status != 202]
+    assert len(unanswered) <= 1, load.answers
+    assert all(status == 202 for status, _ in load.answers[killed_at + 1 :]), load.answers
+    restarted(stack, "daphne-1", pid)
+    volumes = settled(stack, tag)
+    assert load.accepted <= set(volumes)
+    assert len(set(volumes) - load.accepted) <= len(unanswered)
+    assert set(volumes.values()) == {"available"}
+    assert stack.quota_check().returncode == 0
+    # The restarted copy listens on the same port again, beside the other.
+    stack.wait_healthy()
+    for name in ("daphne-1", "daphne-2"):
+        listening = psutil.Process(stack.pid(name)).net_connections(kind="tcp")
+        assert any(c.status == "LISTEN" and c.laddr.port == stack.port for c in listening), name
+
+
 def test_kill_9_of_a_worker_in_the_middle_of_a_task(stack, tag):
     set_fault(stack, latency_ms=3000)
     try:

@@ -13,4 +13,11 @@ class Command(BaseCommand):
     help = "Start Redis (if REDIS_URL is unset), daphne, the scheduler and the demo agents."
 
     def handle(self, *args, **options):
-        sys.exit(launcher.main(settings.BASE_DIR, settings.VAR_DIR, agent_commands()))
+        sys.exit(
+            launcher.main(
+                settings.BASE_DIR,
+                settings.VAR_DIR,
+                agent_commands(),
+                web_workers=settings.OSAPI_VOLUME_WORKERS,
+            )
+        )
