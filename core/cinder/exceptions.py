@@ -55,6 +55,14 @@ class SnapshotNotFound(NotFound):
     message = "Snapshot %(snapshot_id)s could not be found."
 
 
+class VolumeMetadataNotFound(NotFound):
+    message = "Volume %(volume_id)s has no metadata with key %(metadata_key)s."
+
+
+class SnapshotMetadataNotFound(NotFound):
+    message = "Snapshot %(snapshot_id)s has no metadata with key %(metadata_key)s."
+
+
 class VolumeTypeNotFound(NotFound):
     message = "Volume type %(volume_type_id)s could not be found."
 

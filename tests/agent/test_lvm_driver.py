@@ -121,6 +121,26 @@ def test_setup_fails_when_the_volume_group_does_not_exist(tmp_path):
         driver.check_for_setup_error()
 
 
+def test_extend_runs_cinders_lvextend_and_the_lv_grows(thick, thin):
+    for backend in (thick, thin):
+        backend.driver.create_volume("0001", 1)
+        backend.commands.clear()
+        backend.driver.extend_volume("0001", 3)
+        assert backend.lines("lvextend") == [f"env LC_ALL=C lvextend -L 3g {VG}/volume-0001"]
+        assert backend.vg.lv_path("volume-0001").stat().st_size == 3 * 1024**3
+
+
+def test_extending_an_origin_with_a_thick_snapshot_deactivates_it_around_the_resize(thick):
+    thick.driver.create_volume("0001", 1)
+    thick.driver.create_snapshot("snapshot-0009", "0001")
+    thick.commands.clear()
+    thick.driver.extend_volume("0001", 2)
+    changes = [line for line in thick.lines() if "lvchange" in line or "lvextend" in line]
+    assert changes[0].endswith(f"lvchange -a n {VG}/volume-0001")
+    assert changes[1] == f"env LC_ALL=C lvextend -L 2g {VG}/volume-0001"
+    assert "lvchange -a y" in changes[2]
+
+
 def test_snapshots_use_cinders_command_lines(thick, thin):
     for backend in (thick, thin):
         backend.driver.create_volume("0001", 1)

@@ -65,3 +65,20 @@ def test_snapshot_reset_state_and_force_delete(cli, world):
     admin.run("snapshot-delete", "--force", snapshot["id"])
     wait_until(lambda: not Snapshot.objects.filter(id=snapshot["id"]).exists(), 60, "gone")
     assert quota.check(str(world.project.pk)) == []
+
+
+def test_cinder_metadata_sets_shows_and_unsets(cli, world):
+    owner, _ = cli
+    volume_id = created(owner)
+    owner.run("metadata", volume_id, "set", "tier=gold", "owner=lab")
+    assert Volume.objects.get(id=volume_id).metadata == {"tier": "gold", "owner": "lab"}
+    assert "gold" in owner.run("metadata-show", volume_id).stdout
+    owner.run("metadata", volume_id, "unset", "owner")
+    assert Volume.objects.get(id=volume_id).metadata == {"tier": "gold"}
+
+    snapshot = owner.properties("snapshot-create", volume_id)
+    wait_until(status_of(Snapshot, snapshot["id"]), 60, "the snapshot")
+    owner.run("snapshot-metadata", snapshot["id"], "set", "why=test")
+    assert Snapshot.objects.get(id=snapshot["id"]).metadata == {"why": "test"}
+    owner.run("snapshot-metadata", snapshot["id"], "unset", "why")
+    assert Snapshot.objects.get(id=snapshot["id"]).metadata == {}

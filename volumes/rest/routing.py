@@ -91,7 +91,8 @@ def _check_strings(value, depth: int = 0) -> None:
 
 
 READS = ("GET", "HEAD")
-Handler = Callable[..., tuple[int, dict | None]]
+# A handler answers (status, body) or (status, body, headers).
+Handler = Callable[..., tuple]
 
 
 def resource(**handlers: Handler):
@@ -120,12 +121,14 @@ def resource(**handlers: Handler):
                     raise faults.forbidden(f"{request.method} {request.path}")
             _check_strings(request.GET.lists())
             call = Call(request, caller, version, project_id)
-            status, body = handler(call, **kwargs)
+            status, body, *extra = handler(call, **kwargs)
             response = (
                 JsonResponse(body, status=status)
                 if body is not None
                 else HttpResponse(status=status)
             )
+            for key, value in (extra[0] if extra else {}).items():
+                response[key] = value
         except microversion.VersionError as error:
             response = faults.response(error.code, str(error))
         except (Fault, exceptions.CinderError) as error:

@@ -11,6 +11,7 @@ from volumes.rest import (
     attach_actions,  # noqa: F401 (registers its actions)
     attachments,
     lifecycle_actions,  # noqa: F401 (registers its actions)
+    metadata,
     misc,
     quotas,
     snapshots,
@@ -30,6 +31,31 @@ def route(pattern: str, view, name: str):
     return re_path(PROJECT + pattern + r"/?$", view, name=name)
 
 
+def metadata_routes(collection: str, id_name: str, items) -> list:
+    """``/<collection>/<id>/metadata`` and ``.../metadata/<key>``."""
+
+    def by_id(handler):
+        return lambda call, **kw: handler(call, kw.pop(id_name), **kw)
+
+    base = f"{collection}/{ID.format(id_name)}/metadata"
+    return [
+        route(
+            base,
+            resource(
+                GET=by_id(items.index),
+                POST=by_id(items.create),
+                PUT=by_id(items.update_all),
+            ),
+            f"{collection}-metadata",
+        ),
+        route(
+            base + "/" + ID.format("key"),
+            resource(GET=by_id(items.show), PUT=by_id(items.update), DELETE=by_id(items.delete)),
+            f"{collection}-metadata-item",
+        ),
+    ]
+
+
 app_name = "rest"
 urlpatterns = [
     re_path(r"^(?:(?P<project_id>[0-9a-f\-]+)/?)?$", version_document, name="versions"),
@@ -41,6 +67,8 @@ urlpatterns = [
         resource(GET=volumes.show, PUT=volumes.update, DELETE=volumes.delete),
         "volume",
     ),
+    *metadata_routes("volumes", "volume_id", metadata.volume_metadata),
+    *metadata_routes("snapshots", "snapshot_id", metadata.snapshot_metadata),
     route(
         "volumes/" + ID.format("volume_id") + "/action",
         resource(POST=actions.volume),
