@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -33,6 +34,13 @@ def home(request):
     if not request.user.is_superuser:
         context["project"] = current_project(request)
     return render(request, "portal/home.html", context)
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on their own: the site's SVG icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_not_required

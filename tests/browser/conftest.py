@@ -19,8 +19,8 @@ def login(browser, server):
     """Open a fresh browser context logged in as ``user``; returns its page."""
     contexts = []
 
-    def log_in(user):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    def log_in(user, width: int = 1400, height: int = 1000):
+        context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(60_000)
