@@ -67,6 +67,26 @@ class VolumeCreateForm(forms.Form):
             key: {str(obj.pk): size for obj, _, size in items}
             for key, items in self.sources.items()
         }
+        self._size_from_source()
+        # What each type is, beside the choice: its description and the extra specs this
+        # user may see (Cinder shows non-admins only a few).
+        self.type_info = [
+            {
+                "name": vtype.name,
+                "description": vtype.description,
+                "specs": vtype.visible_extra_specs(is_admin),
+            }
+            for vtype in self.fields["volume_type"].queryset
+        ]
+
+    def _size_from_source(self) -> None:
+        """A source chosen by the link (``?snapshot_id=``) sets the size, as Horizon's form:
+        at least the source's size, so the first submit is not refused."""
+        kind = self.initial.get("volume_source_type")
+        minimum = self.source_sizes.get(kind, {}).get(str(self.initial.get(kind)))
+        if minimum:
+            self.initial["size"] = minimum
+            self.fields["size"].widget.attrs["min"] = minimum
 
     @staticmethod
     def _sources(project) -> dict[str, list]:

@@ -1,21 +1,24 @@
 """``manage.py seed_demo``: the demo cloud, idempotent.
 
 Project ``demo`` (a Keystone-style id), users ``demo`` and ``admin``, three
-LVM backends on two hosts across zones ``nova`` and ``az2``, and three volume
-types. Passwords come from CINDERLAB_DEMO_PASSWORD / CINDERLAB_ADMIN_PASSWORD,
-or are generated, printed once, and kept in ``var/demo-credentials`` (0600).
+LVM backends on two hosts across zones ``nova`` and ``az2``, three volume
+types, and a tiny public raw image (so the create form's Image source has one).
+Passwords come from CINDERLAB_DEMO_PASSWORD / CINDERLAB_ADMIN_PASSWORD, or are
+generated, printed once, and kept in ``var/demo-credentials`` (0600).
 """
 
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from agent.models import BackendConfig
-from core.cinder.models import Membership, Project, VolumeType, VolumeTypeExtraSpec
+from core.cinder.models import Image, Membership, Project, VolumeType, VolumeTypeExtraSpec
 from core.kernel.env import envstr
+from volumes import images
 
 BACKENDS = [
     # host, backend, volume_backend_name, zone, lvm_type, VG GiB, extra capabilities
@@ -28,6 +31,12 @@ VOLUME_TYPES = [
     ("thin", "Thin-provisioned LVM", {"provisioning:type": "thin"}),
     ("gold", "Gold tier (selected by capability)", {"capabilities:storage_tier": "gold"}),
 ]
+DEMO_IMAGE = "demo-raw-1MiB"
+
+
+def demo_image_bytes() -> bytes:
+    """A 1 MiB raw disk that says what it is in its first sector."""
+    return b"Cinderlab demo image: 1 MiB of raw disk.\n".ljust(2**20, b"\0")
 
 
 class Command(BaseCommand):
@@ -66,7 +75,18 @@ class Command(BaseCommand):
                 VolumeTypeExtraSpec.objects.get_or_create(
                     volume_type=vtype, key=key, defaults={"value": value}
                 )
+        self._image()
         self._report(project, created)
+
+    def _image(self) -> None:
+        """The demo image, uploaded as an admin would (public); again if its file is gone."""
+        for image in Image.objects.filter(name=DEMO_IMAGE):
+            if image.status == "active" and image.path and image.path.exists():
+                return
+            image.delete()
+        images.upload(
+            ContentFile(demo_image_bytes()), name=DEMO_IMAGE, disk_format="raw", visibility="public"
+        )
 
     def _user(self, username: str, env: str, superuser: bool) -> str | None:
         """Create the user if missing; returns a generated password, if one was made."""
@@ -89,7 +109,7 @@ class Command(BaseCommand):
         generated = {name: pw for name, pw in created.items() if pw}
         self.stdout.write(
             f"Demo cloud ready: project demo ({project.pk}), "
-            f"{len(BACKENDS)} backends, {len(VOLUME_TYPES)} volume types."
+            f"{len(BACKENDS)} backends, {len(VOLUME_TYPES)} volume types, image {DEMO_IMAGE}."
         )
         if generated:
             path = settings.VAR_DIR / "demo-credentials"
