@@ -227,7 +227,7 @@ def run_operation(
     try:
         run_recorded(
             flow,
-            store,
+            {"context": context, **store},  # the context's pace holds each task when teaching
             volume_id=volume_id,
             project_id=context["project_id"],
             flow="manager",

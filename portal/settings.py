@@ -199,6 +199,8 @@ MAX_OVER_SUBSCRIPTION_RATIO = envstr("MAX_OVER_SUBSCRIPTION_RATIO", "20.0")
 RESERVED_PERCENTAGE = envint("RESERVED_PERCENTAGE", 0)
 SERVICE_DOWN_TIME = envint("SERVICE_DOWN_TIME", 60)
 REPORT_INTERVAL = envint("REPORT_INTERVAL", 10)
+# Teaching pace (core/kernel/pace.py): how long each task is held when a learner asks to watch.
+TEACHING_HOLD_SECONDS = envfloat("TEACHING_HOLD_SECONDS", 1.0)
 BACKEND_STATS_POLLING_INTERVAL = envint("BACKEND_STATS_POLLING_INTERVAL", 60)
 # oslo.messaging's rpc_response_timeout: how long an RPC call (attach, detach...) waits.
 RPC_RESPONSE_TIMEOUT = envint("RPC_RESPONSE_TIMEOUT", 60)

@@ -63,7 +63,7 @@ def extend_volume(
     try:
         run_recorded(
             operation_flows.extend_flow(),
-            {"request_spec": request_spec},
+            {"request_spec": request_spec, "context": context},
             volume_id=volume_id,
             project_id=context["project_id"],
             flow="scheduler",

@@ -27,7 +27,7 @@ def volume_extend(request, volume_id):
     if request.method == "POST" and form.is_valid():
         try:
             extend.extend(
-                context_for(request, volume.project_id),
+                context_for(request, volume.project_id) | {"pace": form.cleaned_data["pace"]},
                 volume,
                 form.cleaned_data["new_size"],
                 attached_allowed=True,

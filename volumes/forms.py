@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 
 from core.cinder.models import DISK_FORMATS, Image, Snapshot, Volume, VolumeType
+from core.kernel.pace import PACES
 from volumes.flows import availability_zones
 
 MAX_SIZE = 2147483647
@@ -41,6 +42,14 @@ class VolumeCreateForm(forms.Form):
         label="Type",
     )
     availability_zone = forms.ChoiceField(label="Availability zone")
+    pace = forms.ChoiceField(
+        choices=PACES,
+        initial="real",
+        required=False,
+        label="Pace",
+        help_text="Teaching holds each task about a second so you can watch it (not Cinder's"
+        " timing).",
+    )
 
     def __init__(self, *args, project=None, is_admin: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 
 from core.cinder.models import VOLUME_STATUSES
+from core.kernel.pace import PACES
 from volumes.lifecycle.repair import ATTACH_STATUSES, MIGRATION_STATUSES
 
 MAX_SIZE = 2147483647
@@ -11,6 +12,7 @@ MAX_SIZE = 2147483647
 
 class ExtendForm(forms.Form):
     new_size = forms.IntegerField(label="New size (GiB)", max_value=MAX_SIZE)
+    pace = forms.ChoiceField(choices=PACES, initial="real", required=False, label="Pace")
 
     def __init__(self, *args, volume, **kwargs):
         super().__init__(*args, **kwargs)

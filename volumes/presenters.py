@@ -47,6 +47,7 @@ def volume_context(volume: Volume, viewer=None) -> dict:
         "deletable": DELETABLE_STATUSES,
         "extra_actions": ACTION_TEMPLATES,
         "viewer_is_admin": bool(viewer is not None and viewer.is_superuser),
+        "teaching": any(run.teaching for run in runs),
     }
 
 

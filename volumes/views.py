@@ -39,7 +39,7 @@ def volume_create(request):
         data = form.cleaned_data
         try:
             volume = api.create(
-                api.request_context(request.user, project),
+                api.request_context(request.user, project) | {"pace": data["pace"] or "real"},
                 size=data["size"],
                 name=data["name"],
                 description=data["description"],

@@ -76,6 +76,8 @@ class FlowRun(models.Model):
     # several flows, e.g. an extend's scheduler check and its manager step).
     operation = models.CharField(max_length=32, default="create", db_index=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # Run at teaching pace (core/kernel/pace.py): its durations include the held seconds.
+    teaching = models.BooleanField(default=False)
     flow_name = models.CharField(max_length=64)
     attempt = models.PositiveSmallIntegerField(default=1)
     host = models.CharField(max_length=255, blank=True)

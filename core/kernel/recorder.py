@@ -13,6 +13,7 @@ whether the volume row exists), so a refused request leaves no row behind.
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,11 +23,13 @@ import taskflow.engines
 from django.db import transaction
 from django.utils import timezone
 from taskflow import states
+from taskflow.exceptions import NotFound
 from taskflow.listeners import base
 from taskflow.types.failure import Failure
 
 from core.kernel import events
 from core.kernel.models import FlowRun, TaskRun
+from core.kernel.pace import hold_seconds
 
 LOG = logging.getLogger(__name__)
 _current = threading.local()
@@ -140,6 +143,9 @@ class FlowRecorder(base.Listener):
     def register(self):
         flow = self._engine._flow
         self.run.flow_name = flow.name
+        # A deferred run (the API flow, in the web request) is not watched while it runs.
+        self.hold = 0.0 if self.deferred else hold_seconds(self._context())
+        self.run.teaching = self.hold > 0
         for position, atom in enumerate(flow.iter_nodes()):
             task = atom[0]
             self._atoms[task.name] = task
@@ -221,6 +227,15 @@ class FlowRecorder(base.Listener):
             return
         TaskRun.objects.filter(flow_run=self.run, name=t.name).update(**t.fields())
         self._publish()
+        if state == states.RUNNING and self.hold:
+            events.flush()  # watchers see it running before the hold
+            time.sleep(self.hold)  # teaching pace: the hold *is* the point
+
+    def _context(self) -> dict | None:
+        try:
+            return self._engine.storage.fetch("context")
+        except NotFound:
+            return None
 
     def _inputs(self, atom_name: str) -> dict:
         try:
