@@ -178,10 +178,16 @@
     el.textContent = (STATUS_ICONS[status] || "•") + " " + status;
   }
 
+  // The replay is a cursor over the stored transitions: the picture at time t is every
+  // event up to t applied over "pending". Playing moves the cursor (at speeds below real
+  // time too), stepping jumps to the next event, the scrubber sets it directly. History
+  // entries and scheduler traces carry their time (data-at-ms) and follow the cursor.
   var replay = {
     running: false,
     timers: [],
     frame: null,
+    at: null,        // the cursor, in ms from the first event; null when not replaying
+    speed: 1,
     applied: {},
     data: function () {
       var el = document.getElementById("replay-data");
@@ -191,8 +197,8 @@
       var el = document.getElementById("replay-clock");
       if (el) { el.textContent = text; el.dataset.replayState = state; }
     },
-    buttons: function (running) {
-      document.querySelectorAll("[data-replay-stop]").forEach(function (b) { b.hidden = !running; });
+    buttons: function (active) {
+      document.querySelectorAll("[data-replay-stop]").forEach(function (b) { b.hidden = !active; });
     },
     cursor: function (atMs, data) {
       var gantt = document.querySelector(".gantt");
@@ -214,54 +220,96 @@
       var self = this;
       Object.keys(this.applied).forEach(function (id) { self.apply(id, self.applied[id]); });
     },
-    stop: function (finish) {
+    render: function (atMs) {  // the whole picture at atMs, at once (step, scrub)
+      var data = this.data();
+      if (!data) { return; }
+      var self = this, latest = {};
+      data.events.forEach(function (e) { if (!(e.id in latest)) { latest[e.id] = "pending"; } });
+      data.events.forEach(function (e) { if (e.t <= atMs) { latest[e.id] = e.state; } });
+      Object.keys(latest).forEach(function (id) { self.apply(id, latest[id]); });
+      this.show(atMs);
+    },
+    show: function (atMs) {  // everything but the tasks: status, clock, cursor, history
+      var data = this.data();
+      this.at = atMs;
+      setStatus(atMs >= data.duration_ms ? data.status : "creating");
+      var now = data.start_ms + atMs;
+      document.querySelectorAll("[data-at-ms]").forEach(function (el) {
+        el.hidden = parseFloat(el.dataset.atMs) > now + 0.5;
+      });
+      var scrub = document.getElementById("replay-scrub");
+      if (scrub) { scrub.value = Math.round(atMs); }
+      this.cursor(atMs, data);
+      document.body.dataset.replaying = "true";
+      this.buttons(true);
+      this.clock((atMs / 1000).toFixed(3) + " s" + (this.running ? " at " + this.speed + "×" : " (paused)"),
+                 this.running ? "playing" : "paused");
+    },
+    pause: function () {
+      this.running = false;
       this.timers.forEach(clearTimeout);
       this.timers = [];
       if (this.frame) { cancelAnimationFrame(this.frame); this.frame = null; }
+    },
+    stop: function () {
+      this.pause();
       var data = this.data();
-      if (finish && data) {
-        var self = this;
-        data.events.forEach(function (e) { self.apply(e.id, e.state); });
-        setStatus(data.status);
-      }
-      this.running = false;
+      if (data) { this.render(data.duration_ms); }
+      this.at = null;
       this.applied = {};
+      delete document.body.dataset.replaying;
+      document.querySelectorAll("[data-at-ms]").forEach(function (el) { el.hidden = false; });
       this.cursor(null, data);
       this.buttons(false);
-      this.clock(finish ? "replay finished" : "", finish ? "done" : "idle");
+      this.clock("replay finished", "done");
     },
-    start: function (speed) {
+    play: function (speed) {
+      // Each transition gets its own timer, so every state a task went through is shown,
+      // however close together they were; the clock and the rest follow by frame.
       var data = this.data();
       if (!data) { return; }
-      this.stop(false);
+      this.pause();
       var self = this;
+      var from = (this.at === null || this.at >= data.duration_ms) ? 0 : this.at;
+      this.speed = speed;
       this.running = true;
-      this.buttons(true);
-      var ids = {};
-      data.events.forEach(function (e) { ids[e.id] = true; });
-      Object.keys(ids).forEach(function (id) { self.apply(id, "pending"); });
-      setStatus("creating");
-      var began = performance.now();
-      this.clock("0.000 s at " + speed + "×", "playing");
+      this.render(from);
       data.events.forEach(function (e) {
-        self.timers.push(setTimeout(function () { self.apply(e.id, e.state); }, e.t / speed));
+        if (e.t <= from) { return; }
+        self.timers.push(setTimeout(function () { self.apply(e.id, e.state); }, (e.t - from) / speed));
       });
-      this.timers.push(setTimeout(function () { self.stop(true); }, data.duration_ms / speed + 50));
+      this.timers.push(setTimeout(function () { self.stop(); }, (data.duration_ms - from) / speed + 50));
+      var began = performance.now();
       var tick = function () {
-        var at = (performance.now() - began) * speed;
-        self.clock((Math.min(at, data.duration_ms) / 1000).toFixed(3) + " s at " + speed + "×", "playing");
-        self.cursor(Math.min(at, data.duration_ms), data);
-        if (self.running) { self.frame = requestAnimationFrame(tick); }
+        if (!self.running) { return; }
+        self.show(Math.min(from + (performance.now() - began) * speed, data.duration_ms));
+        self.frame = requestAnimationFrame(tick);
       };
       this.frame = requestAnimationFrame(tick);
+    },
+    step: function () {
+      var data = this.data();
+      if (!data) { return; }
+      this.pause();
+      var at = this.at === null ? -1 : this.at;
+      var next = data.events.find(function (e) { return e.t > at; });
+      this.render(next ? next.t : data.duration_ms);
+    },
+    scrub: function (atMs) {
+      this.pause();
+      this.render(atMs);
     }
   };
   window.cinderlabReplay = replay;
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-replay-speed], [data-replay-stop]");
+    var button = event.target.closest("[data-replay-speed], [data-replay-stop], [data-replay-step]");
     if (!button) { return; }
-    if (button.hasAttribute("data-replay-stop")) { replay.stop(true); return; }
-    replay.start(parseFloat(button.dataset.replaySpeed));
+    if (button.hasAttribute("data-replay-stop")) { replay.stop(); return; }
+    if (button.hasAttribute("data-replay-step")) { replay.step(); return; }
+    replay.play(parseFloat(button.dataset.replaySpeed));
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "replay-scrub") { replay.scrub(parseFloat(event.target.value)); }
   });
 })();

@@ -115,9 +115,9 @@ def test_a_create_fault_shows_attempt_one_reverting_and_attempt_two_succeeding_e
     assert page.locator('#volume-gantt [data-bar="revert"]').count() >= 1
     screenshot(page, "volume-page-reschedule")
 
-    # Replay at 20x drives the page through exactly the stored transitions.
+    # Replay drives the page through exactly the stored transitions.
     page.evaluate(RECORD_STATES_JS)
-    page.click("[data-replay-speed='20']")
+    page.click("[data-replay-speed='1']")
     page.wait_for_function(
         "() => document.getElementById('replay-clock').dataset.replayState === 'done'"
     )

@@ -97,7 +97,13 @@ def percent(value) -> str:
 
 
 @register.filter
-def epoch_ms(value: datetime) -> str:
+def epoch_ms(value) -> str:
+    """Milliseconds since the epoch, of a datetime or an ISO timestamp string."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return ""
     return f"{value.timestamp() * 1000:.1f}" if value else ""
 
 
