@@ -28,7 +28,8 @@
   }
 
   function watchElement() {
-    return document.getElementById("volume-watch") || document.getElementById("dashboard-watch");
+    return document.getElementById("volume-watch") || document.getElementById("dashboard-watch")
+      || document.getElementById("volume-list-watch");
   }
 
   function stillMoving() {

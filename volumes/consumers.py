@@ -1,6 +1,8 @@
-"""The volume pages' websockets: a volume's live picture, and the create form's limit bars.
+"""The volume pages' websockets: a volume's live picture, the Volumes table, and the create
+form's limit bars.
 
-``/ws/volumes/<id>/`` streams the volume page (see :mod:`core.kernel.live`).
+``/ws/volumes/<id>/`` streams the volume page and ``/ws/projects/<id>/volumes/`` the
+project's table (see :mod:`core.kernel.live`).
 
 ``/ws/quota/<project_id>/``: the quota engine nudges the project's quota group
 after every reserve, commit, rollback, expiry, limit edit and drift repair; the
@@ -18,7 +20,7 @@ from core.cinder.access import can_see_project
 from core.cinder.models import Volume
 from core.kernel import events
 from core.kernel.live import FORBIDDEN, LiveConsumer, current_user
-from volumes.presenters import volume_context
+from volumes.presenters import volume_context, volume_table
 from volumes.quota_bars import limit_bars
 
 
@@ -77,3 +79,21 @@ class VolumeConsumer(LiveConsumer):
             return None  # membership revoked mid-stream
         context = volume_context(volume, self.user) | {"oob": True}
         return render_to_string("volumes/_live.html", context)
+
+
+class VolumeListConsumer(LiveConsumer):
+    """``/ws/projects/<id>/volumes/``: the Volumes page's table, following every change in
+    the project (creates, statuses, deletes) without a reload."""
+
+    def authorise(self) -> list[str] | None:
+        self.project_id = self.scope["url_route"]["kwargs"]["project_id"]
+        if not can_see_project(self.user, self.project_id):
+            return None
+        return [events.project_group(self.project_id)]
+
+    def render(self) -> str | None:
+        if not can_see_project(self.user, self.project_id):
+            return None
+        volumes = Volume.objects.filter(project_id=self.project_id).select_related("volume_type")
+        context = {"volumes": volume_table(volumes), "oob": True}
+        return render_to_string("volumes/_table.html", context)
