@@ -15,6 +15,7 @@ class AgentConfig(AppConfig):
             migrate_flow,
             retype_flow,
             revert_flow,
+            snapshot_flow,
         )
         from agent import flows as manager_flows
         from core.cinder import cleanable
@@ -33,3 +34,4 @@ class AgentConfig(AppConfig):
         flows.plan("manager", lambda: attach(None, ""), operation="attach")
         detach = attach_flow.attachment_delete_flow
         flows.plan("manager", lambda: detach(None, ""), operation="detach")
+        flows.plan("manager", lambda: snapshot_flow.get_flow(None, ""), operation="snapshot")

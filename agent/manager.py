@@ -13,7 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from taskflow.exceptions import NotFound
 
-from agent import delete_flow, extend_flow, faults, migrate_flow, retype_flow, revert_flow
+from agent import (
+    delete_flow,
+    extend_flow,
+    faults,
+    migrate_flow,
+    retype_flow,
+    revert_flow,
+    snapshot_flow,
+)
 from agent.drivers import backend_config, driver_for
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
@@ -242,25 +250,24 @@ def run_operation(
 
 
 def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
-    """``lvcreate --snapshot`` for a snapshot row in ``creating``; ``available`` or ``error``."""
+    """``lvcreate --snapshot`` for a snapshot row in ``creating``; ``available`` or ``error``,
+    recorded on its volume's page as the operation ``snapshot``."""
     if not claimed("SNAPSHOT", snapshot_id, host, ("creating",)):
         return
-    snapshot = Snapshot.objects.select_related("volume").get(id=snapshot_id)
+    snapshot = Snapshot.objects.get(id=snapshot_id)
     try:
-        faults.apply(host, "snapshot")
-        origin = snapshot.volume
-        driver_for(backend_config(host)).create_snapshot(
-            snapshot.name, str(origin.name_id or origin.id)
+        run_recorded(
+            snapshot_flow.get_flow(driver_for(backend_config(host)), host),
+            {"context": context, "snapshot_id": snapshot_id},
+            volume_id=snapshot.volume_id,
+            project_id=snapshot.project_id,
+            flow="manager",
+            operation="snapshot",
+            request_id=f"snapshot-{snapshot_id}",
+            host=host,
         )
     except Exception:
         LOG.exception("Snapshot %s of volume %s failed", snapshot_id, snapshot.volume_id)
-        ending = {"status": "error"}
-    else:
-        ending = {"status": "available", "progress": "100%"}
-    with transaction.atomic():
-        Snapshot.conditional_update(snapshot.id, {"status": "creating"}, **ending)
-        cleanable.finish("SNAPSHOT", snapshot_id)
-    events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
 
 
 def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:

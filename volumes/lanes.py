@@ -160,6 +160,7 @@ OPERATIONS = {
     "revert": "Revert to snapshot",
     "retype": "Change type",
     "migrate": "Migrate",
+    "snapshot": "Create snapshot",
 }
 
 
