@@ -13,6 +13,7 @@ from core.kernel.models import FlowRun
 from volumes.api import DELETABLE_STATUSES
 from volumes.history import volume_history
 from volumes.lanes import build_lanes, build_operations
+from volumes.surprises import surprises
 from volumes.timeline import build_gantt, replay_script
 
 # Templates other operations add to the actions list (attach, revert, retype, migrate).
@@ -48,6 +49,7 @@ def volume_context(volume: Volume, viewer=None) -> dict:
         "extra_actions": ACTION_TEMPLATES,
         "viewer_is_admin": bool(viewer is not None and viewer.is_superuser),
         "teaching": any(run.teaching for run in runs),
+        "surprises": surprises(volume, runs),
     }
 
 
