@@ -6,7 +6,7 @@ import random
 import signal
 import time
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from agent.models import Fault
 from core.cinder.exceptions import CinderError
@@ -20,12 +20,15 @@ class FaultInjected(CinderError):
     message = "Injected fault on %(backend)s: %(operation)s failed (%(how)s)"
 
 
-def apply(service_host: str, operation: str) -> None:
-    """Delay, crash or fail as the active faults for this backend and operation say."""
+def apply(service_host: str, operation: str, volume_id=None) -> None:
+    """Delay, crash or fail as the active faults for this backend and operation say
+    (a fault scoped to a volume hits only that volume)."""
     host, backend = backend_parts(service_host)
     faults = Fault.objects.filter(
         active=True, operation=operation, backend__host=host, backend__backend_name=backend
     )
+    scope = Q(volume_id__isnull=True)
+    faults = faults.filter(scope | Q(volume_id=volume_id) if volume_id else scope)
     for fault in faults:
         if fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)  # the fault *is* a delay

@@ -249,7 +249,7 @@ class CreateVolumeFromSpecTask(ManagerTask):
         if create is None:
             raise exceptions.VolumeTypeNotFound(volume_type_id=kind)
         try:
-            faults.apply(self.host, "create")
+            faults.apply(self.host, "create", volume_spec["volume_id"])
             create(volume_spec)
         except Exception as error:
             messages.driver_failed(context, volume_spec["volume_id"], error)

@@ -79,6 +79,8 @@ class Fault(models.Model):
     probability = models.FloatField(default=0.0, help_text="fail each operation with this p")
     latency_ms = models.PositiveIntegerField(default=0, help_text="added before the operation")
     crash = models.BooleanField(default=False, help_text="kill the worker process mid-task")
+    # A scenario's fault: only this volume's operations are hit (blank: every volume's).
+    volume_id = models.UUIDField(null=True, blank=True)
     active = models.BooleanField(default=True)
     hits = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("identity/", include("portal.identity.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("start/<slug:name>/", views.start_scenario, name="start-scenario"),
     # Django's auth URLs without password reset: no mail is configured to send it.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

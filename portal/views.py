@@ -1,14 +1,17 @@
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from core.cinder.access import current_project
-from portal import health
+from core.cinder import exceptions
+from core.cinder.access import can_change_project, current_project
+from portal import health, scenarios
 from portal.dashboard import dashboard_context
 from volumes.rest import misc
 
@@ -29,11 +32,34 @@ def root(request):
 
 
 def home(request):
-    """The dashboard: the user's projects live (every project, for admins)."""
+    """The dashboard: the user's projects live (every project, for admins), and the start-here
+    scenarios for a project the user may change."""
     context = dashboard_context(request.user)
+    try:
+        project = current_project(request)
+    except Http404:
+        project = None  # no project yet: the dashboard says so
     if not request.user.is_superuser:
-        context["project"] = current_project(request)
+        context["project"] = project
+    if project is not None and can_change_project(request.user, project.pk):
+        context["scenarios"] = scenarios.SCENARIOS
     return render(request, "portal/home.html", context)
+
+
+@require_POST
+def start_scenario(request, name: str):
+    """One click: the scenario's volume at teaching pace, then its live page."""
+    if name not in scenarios.SCENARIOS:
+        raise Http404("No such scenario.")
+    project = current_project(request)
+    if project is None or not can_change_project(request.user, project.pk):
+        raise PermissionDenied("Your role on this project is read-only.")
+    try:
+        volume = scenarios.start(name, request.user, project)
+    except exceptions.CinderError as error:
+        flash.error(request, str(error))
+        return redirect("home")
+    return redirect("volumes:detail", volume_id=volume.id)
 
 
 @login_not_required

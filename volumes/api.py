@@ -57,8 +57,9 @@ def create(
     snapshot_id: str | None = None,
     source_volid: str | None = None,
     image_id: str | None = None,
+    volume_id: str | None = None,
 ) -> Volume:
-    volume_id = str(uuid.uuid4())
+    volume_id = volume_id or str(uuid.uuid4())
     store = {
         "context": context,
         "requested_volume_id": volume_id,
