@@ -36,8 +36,16 @@ def login(browser, server):
         context.close()
 
 
-def screenshot(page, name: str) -> Path:
+DOCS_IMG = ARTIFACTS.parent / "docs" / "img"
+
+
+def screenshot(page, name: str, docs: bool = False) -> Path:
+    """Into artifacts/ always; ``docs`` ones also into docs/img/ (the README's pictures)
+    when the suite runs with DOCS_SCREENSHOTS=1."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if docs and os.environ.get("DOCS_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_IMG / f"{name}.png"), full_page=False)
     return path

@@ -39,7 +39,7 @@ def test_extend_and_delete_from_the_volume_page_live(login, server, world):
     assert "2 GiB" in page.inner_text("#volume-facts")
     assert page.query_selector(".flash[data-transient]") is None  # said while it ran only
     assert "lvextend -L 2g" in page.text_content(task)  # the command, on its task
-    screenshot(page, "volume-extended")
+    screenshot(page, "volume-extended", docs=True)
 
     page.click("#action-delete")
     page.wait_for_selector("#confirm-delete")

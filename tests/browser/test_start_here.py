@@ -4,6 +4,7 @@ import pytest
 
 from agent.models import Fault
 from core.kernel.models import FlowRun
+from tests.browser.conftest import screenshot
 from tests.browser.test_live_volume_page import settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -19,8 +20,13 @@ def start(page, server, key: str) -> str:
 
 def test_the_three_start_here_scenarios_reach_their_ends(login, server, world):
     page = login(world.owner)
+    page.goto(f"{server}/")
+    page.wait_for_selector('#live-badge[data-state="live"]')
+    screenshot(page, "dashboard-start-here", docs=True)
 
     start(page, server, "plain")
+    page.wait_for_selector('#lane-manager [data-state="running"]', timeout=30_000)
+    screenshot(page, "teaching-pace-mid-create", docs=True)
     settle(page, ("available",))
 
     volume_id = start(page, server, "no-backend")
@@ -31,6 +37,7 @@ def test_the_three_start_here_scenarios_reach_their_ends(login, server, world):
 
     volume_id = start(page, server, "reschedule")
     settle(page, ("available",))
+    screenshot(page, "reschedule-explained", docs=True)
     attempts = FlowRun.objects.filter(volume_id=volume_id, flow="manager", operation="create")
     assert sorted(attempts.values_list("state", flat=True)) == ["reverted", "success"]
     assert Fault.objects.get(volume_id=volume_id).fail_next == 0  # spent, on this volume only

@@ -27,7 +27,7 @@ def test_a_member_asks_where_a_gold_volume_would_go_and_sees_why(world, server, 
     assert "capability storage_tier 'silver' does not match 'gold'" in silver.inner_text()
     funnel = page.locator("[data-funnel-step=chosen]")
     assert funnel.get_attribute("data-count") == "1"
-    screenshot(page, "what-if-gold")
+    screenshot(page, "what-if-gold", docs=True)
     # Nothing created: no volume in this project, and no trace without a real volume.
     assert not Volume.objects.filter(project=world.project).exists()
     new_traces = DecisionTrace.objects.filter(id__gt=last_trace).values_list("volume_id", flat=True)
