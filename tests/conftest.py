@@ -8,6 +8,7 @@ transaction. They never flush it; each makes its own project instead.
 import shutil
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -35,6 +36,9 @@ def django_db_setup(
     """
     from django.test.utils import setup_databases, teardown_databases
 
+    # A new database has no volumes: the simulated volume groups of earlier sessions go too,
+    # or their logical volumes would fill the backends' space session after session.
+    shutil.rmtree(Path(settings.AGENT_DATA_DIR), ignore_errors=True)
     with django_db_blocker.unblock():
         config = setup_databases(
             verbosity=0, interactive=False, keepdb=django_db_keepdb, aliases={"default"}
