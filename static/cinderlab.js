@@ -86,7 +86,7 @@
     lastMessageAt = Date.now();
     dropSettledFlashes();
     restoreExpanded();
-    if (replay.running) { replay.reapply(); }
+    if (replay.at !== null) { replay.reapply(); }
   });
   document.addEventListener("htmx:afterSwap", function () {
     lastHtml = {};  // a polled picture replaced the sections: compare afresh
@@ -217,9 +217,10 @@
       var el = document.getElementById(id);
       if (el) { setTaskState(el, state); }
     },
-    reapply: function () {  // a live update replaced elements mid-replay
+    reapply: function () {  // a live update replaced elements mid-replay: put the replay back
       var self = this;
       Object.keys(this.applied).forEach(function (id) { self.apply(id, self.applied[id]); });
+      if (this.at !== null) { this.show(this.at); }
     },
     render: function (atMs) {  // the whole picture at atMs, at once (step, scrub)
       var data = this.data();

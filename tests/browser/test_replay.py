@@ -20,6 +20,7 @@ def test_a_tenth_speed_replay_shows_each_task_pending_then_running_then_done(log
     create_in_form(page, server, "replayed")
     settle(page, ("available",))
     page.reload()
+    page.wait_for_selector('#live-badge[data-state="live"]')
     all_history = page.evaluate(VISIBLE_HISTORY_JS)
 
     page.evaluate(RECORD_STATES_JS)
@@ -43,6 +44,7 @@ def test_stepping_and_scrubbing_move_the_picture_and_pause(login, server, world)
     create_in_form(page, server, "stepped")
     settle(page, ("available",))
     page.reload()
+    page.wait_for_selector('#live-badge[data-state="live"]')
     states = "() => [...document.querySelectorAll('[data-task]')].map(t => t.dataset.state)"
 
     page.click("[data-replay-step]")
