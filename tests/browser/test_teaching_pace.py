@@ -33,7 +33,16 @@ def test_a_teaching_create_can_be_watched_task_by_task(login, server, world):
     page.wait_for_url(re.compile(r"/volumes/[0-9a-f-]{36}/$"))
     page.evaluate(COUNT_FINISHED_JS)
     page.wait_for_selector('[data-task][data-state="running"]', timeout=30_000)
+    assert page.is_disabled("#snapshot-submit")  # creating: nothing to snapshot yet
+    assert page.query_selector("a#action-extend") is None
+    flash = page.query_selector(".flash[data-transient]")
+    assert flash is not None and "is being created" in flash.inner_text()
     settle(page, ("available",))
+
+    # Without a reload, the actions follow the status and the flash is gone.
+    page.wait_for_selector("#snapshot-submit:not([disabled])")
+    assert page.query_selector("a#action-extend") is not None
+    page.wait_for_selector(".flash[data-transient]", state="detached")
 
     steps = page.evaluate("window.finishedSteps")
     counts = [n for n, _ in steps]
