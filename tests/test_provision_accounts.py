@@ -11,7 +11,7 @@ from core.cinder import tokens
 from core.cinder.models import Project
 
 
-def test_each_project_gets_a_member_a_reader_and_an_admin(live_db, tmp_path):
+def test_each_project_gets_a_member_and_a_reader_and_each_admin_a_project(live_db, tmp_path):
     prefix = f"acct-{uuid.uuid4().hex[:6]}"
     output = tmp_path / "accounts.yaml"
 
@@ -34,6 +34,15 @@ def test_each_project_gets_a_member_a_reader_and_an_admin(live_db, tmp_path):
         assert set(account["roles"]) <= set(held)
         assert ("member" in held) == (account["roles"] != ["reader"])
         assert ("types" in account) == user.is_superuser == ("admin" in account["roles"])
+    by_project = {}
+    for account in accounts:
+        by_project.setdefault(account["project_name"], []).append(account["username"])
+    assert by_project == {
+        f"{prefix}-1": [f"{prefix}-1-member", f"{prefix}-1-reader"],
+        f"{prefix}-2": [f"{prefix}-2-member", f"{prefix}-2-reader"],
+        f"{prefix}-1-admin": [f"{prefix}-1-admin"],
+        f"{prefix}-2-admin": [f"{prefix}-2-admin"],
+    }
 
 
 def test_running_it_again_gives_new_passwords_and_no_duplicates(live_db, tmp_path):

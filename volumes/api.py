@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from agent import rpcapi as volume_rpcapi
 from core.cinder import cleanable, exceptions, messages, quota
-from core.cinder.models import Snapshot, Volume
+from core.cinder.models import Snapshot, Volume, new_request_id
 from core.kernel import events
+from core.kernel.hosts import extract_host
+from core.kernel.models import Service
 from core.kernel.recorder import FlowRecorder
 from volumes.flows import get_flow
 
@@ -41,6 +43,7 @@ def request_context(user, project) -> dict:
         "user_id": user.pk,
         "project_id": str(project.pk),
         "is_admin": bool(user.is_superuser),
+        "request_id": new_request_id(),
     }
 
 
@@ -121,6 +124,15 @@ def get_snapshot(context: dict, snapshot_id) -> Snapshot:
 # -- delete ----------------------------------------------------------------------
 
 
+def assert_not_frozen(host: str | None) -> None:
+    """Cinder refuses changes on a frozen backend (os-services/freeze)."""
+    backend = extract_host(host, "backend")
+    if backend and Service.objects.filter(host=backend, frozen=True).exists():
+        raise exceptions.InvalidInput(
+            reason="Modification operations are not allowed on frozen storage backends."
+        )
+
+
 def delete(context: dict, volume_id, cascade: bool = False, force: bool = False) -> None:
     """Cinder's delete: a never-scheduled volume goes at once; otherwise the volume is
     claimed (``deleting``) by compare-and-swap and the agent removes it.
@@ -130,6 +142,7 @@ def delete(context: dict, volume_id, cascade: bool = False, force: bool = False)
     volume = get_volume(context, volume_id)
     if volume.host is None and _delete_unscheduled(context, volume):
         return
+    assert_not_frozen(volume.host)
     claimed = (
         Volume.objects.filter(id=volume.id)
         .exclude(attach_status="attached")
@@ -185,6 +198,7 @@ def create_snapshot(
     quota (snapshots, gigabytes) is reserved and committed with the row, then the
     volume's agent makes the LVM snapshot."""
     volume = get_volume(context, volume_id)
+    assert_not_frozen(volume.host)
     if volume.status == "maintenance":
         raise exceptions.InvalidVolume(
             reason="The snapshot cannot be created when the volume is in maintenance mode."
@@ -212,6 +226,7 @@ def create_snapshot(
                 display_name=(name or "").strip(),
                 display_description=(description or "").strip(),
                 status="creating",
+                progress="0%",
                 volume_size=volume.size,
                 volume_type_id=volume.volume_type_id,
             )
@@ -228,6 +243,7 @@ def delete_snapshot(context: dict, snapshot_id, force: bool = False) -> None:
     """Claim the snapshot (``available``/``error`` -> ``deleting``; any status but
     ``deleting`` when forced) and cast to its agent."""
     snapshot = get_snapshot(context, snapshot_id)
+    assert_not_frozen(snapshot.volume.host)
     expected = {"status__in": SNAPSHOT_DELETABLE_STATUSES} if not force else {}
     with transaction.atomic():
         if not Snapshot.conditional_update(snapshot.id, expected, status="deleting"):

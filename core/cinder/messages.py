@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from core.cinder.exceptions import ImageTooBig, NoValidBackend
-from core.cinder.models import Notification, UserMessage, Volume
+from core.cinder.models import Notification, UserMessage, Volume, new_request_id
 from core.kernel import events
 
 # Cinder's message_field event ids: VOLUME_<resource>_<action>_<detail>.
@@ -40,6 +40,7 @@ def schedule_failed(context: dict, volume_id: str, error: Exception, request_spe
     # backend."
     text = str(error) if isinstance(error, NoValidBackend) else UNKNOWN_ERROR
     UserMessage.objects.create(
+        request_id=context.get("request_id") or new_request_id(),
         project_id=context["project_id"],
         resource_uuid=volume_id,
         event_id=SCHEDULE_ALLOCATE_VOLUME,
@@ -71,6 +72,7 @@ def scheduler_error(context: dict, volume_id: str, method: str, error, request_s
 def driver_failed(context: dict, volume_id: str, error: Exception) -> None:
     too_big = isinstance(error, ImageTooBig)
     UserMessage.objects.create(
+        request_id=context.get("request_id") or new_request_id(),
         project_id=context["project_id"],
         resource_uuid=volume_id,
         event_id=CREATE_VOLUME_FROM_BACKEND,

@@ -432,6 +432,11 @@ class Image(models.Model):
         )
 
 
+def new_request_id() -> str:
+    """An oslo.context request id, as every request (and every service's own work) has."""
+    return f"req-{uuid.uuid4()}"
+
+
 class UserMessage(models.Model):
     """What the user is told about an asynchronous failure (Cinder's messages API)."""
 
@@ -443,6 +448,7 @@ class UserMessage(models.Model):
     message_level = models.CharField(max_length=16, default="ERROR")
     user_message = models.TextField()
     detail = models.TextField(blank=True)
+    request_id = models.CharField(max_length=255, default=new_request_id)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -557,4 +563,5 @@ class Worker(models.Model):
 
 
 from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation  # noqa: E402,F401
+from core.cinder.transfer_models import Transfer  # noqa: E402,F401
 from core.cinder.type_models import QualityOfServiceSpecs, VolumeTypeEncryption  # noqa: E402,F401

@@ -111,21 +111,37 @@ def builtin_default(resource: str) -> int:
     return DEFAULT_LIMITS.get(resource, -1)
 
 
+def _overridden(limits: dict[str, int], rows) -> dict[str, int]:
+    """``limits`` with each row's ``hard_limit`` for a resource it knows."""
+    for resource, hard_limit in rows.values_list("resource", "hard_limit"):
+        if resource in limits:
+            limits[resource] = hard_limit
+    return limits
+
+
 def default_limits() -> dict[str, int]:
     limits = {name: builtin_default(name) for name in resource_names()}
-    for row in QuotaClass.objects.filter(class_name="default"):
-        if row.resource in limits:
-            limits[row.resource] = row.hard_limit
-    return limits
+    return _overridden(limits, QuotaClass.objects.filter(class_name="default"))
+
+
+def class_limits(class_name: str) -> dict[str, int]:
+    """A quota class's limits: its own rows over the defaults (the ``default`` class's)."""
+    return _overridden(default_limits(), QuotaClass.objects.filter(class_name=class_name))
+
+
+def set_class_limits(class_name: str, limits: dict[str, int]) -> None:
+    """Cinder's quota_class_update-or-create for each resource given."""
+    with transaction.atomic():
+        for resource, hard_limit in limits.items():
+            QuotaClass.objects.update_or_create(
+                class_name=class_name, resource=resource, defaults={"hard_limit": hard_limit}
+            )
+    nudge(QuotaUsage.objects.values_list("project_id", flat=True).distinct())
 
 
 def get_limits(project_id: str) -> dict[str, int]:
     """Project override, else the default class, else the built-in default."""
-    limits = default_limits()
-    for row in QuotaLimit.objects.filter(project_id=project_id):
-        if row.resource in limits:
-            limits[row.resource] = row.hard_limit
-    return limits
+    return _overridden(default_limits(), QuotaLimit.objects.filter(project_id=project_id))
 
 
 def ensure_default_class() -> int:

@@ -29,3 +29,17 @@ def backend_parts(host: str) -> tuple[str, str]:
     """``node1@lvm#pool`` -> ``("node1", "lvm")``: the storage host and its backend's name."""
     name, _, backend = extract_host(host, "backend").partition("@")
     return name, backend
+
+
+def host_filter(field: str, value: str):
+    """Cinder's db ``_filter_host``: a Q on ``field`` matching ``value`` at the level its
+    shape names: a pool exactly; a backend, or its pools; a host, or its backends and
+    pools (``node1`` matches ``node1@lvm`` and ``node1@lvm#pool``)."""
+    from django.db.models import Q
+
+    condition = Q(**{field: value})
+    if "#" not in value:
+        condition |= Q(**{f"{field}__startswith": value + "#"})
+        if "@" not in value:
+            condition |= Q(**{f"{field}__startswith": value + "@"})
+    return condition

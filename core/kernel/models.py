@@ -27,6 +27,8 @@ class Service(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     disabled = models.BooleanField(default=False)
     disabled_reason = models.CharField(max_length=255, blank=True)
+    # Cinder's freeze: the management plane of a backend is read-only until thawed.
+    frozen = models.BooleanField(default=False)
     host_stats = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

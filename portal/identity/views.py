@@ -27,11 +27,11 @@ def keystone_error(code: int, title: str, message: str) -> JsonResponse:
 UNAUTHORIZED = "The request you have made requires authentication."
 
 
-def _unauthorized() -> JsonResponse:
+def unauthorized() -> JsonResponse:
     return keystone_error(401, "Unauthorized", UNAUTHORIZED)
 
 
-def _method_not_allowed(allowed: str) -> JsonResponse:
+def method_not_allowed(allowed: str) -> JsonResponse:
     response = keystone_error(405, "Method Not Allowed", "The method is not allowed.")
     response["Allow"] = allowed
     return response
@@ -45,7 +45,7 @@ READ_ONLY = "GET, HEAD"
 def versions(request: HttpRequest) -> JsonResponse:
     """GET /identity/: the versions list (300, as Keystone)."""
     if request.method not in ("GET", "HEAD"):
-        return _method_not_allowed(READ_ONLY)
+        return method_not_allowed(READ_ONLY)
     body = {"versions": {"values": [documents.version(request)]}}
     return JsonResponse(body, status=300)
 
@@ -55,7 +55,7 @@ def versions(request: HttpRequest) -> JsonResponse:
 def v3_root(request: HttpRequest) -> JsonResponse:
     """GET /identity/v3: this version's document."""
     if request.method not in ("GET", "HEAD"):
-        return _method_not_allowed(READ_ONLY)
+        return method_not_allowed(READ_ONLY)
     return JsonResponse({"version": documents.version(request)})
 
 
@@ -66,7 +66,7 @@ def auth_tokens(request: HttpRequest) -> HttpResponse:
         return _issue(request)
     if request.method in ("GET", "HEAD", "DELETE"):
         return _subject(request)
-    return _method_not_allowed("GET, HEAD, POST, DELETE")
+    return method_not_allowed("GET, HEAD, POST, DELETE")
 
 
 @login_not_required
@@ -91,7 +91,7 @@ def _issue(request: HttpRequest) -> HttpResponse:
         who = requests.authenticate(request, auth)
         project = requests.scope_project(auth, who.user)
     except requests.AuthFailed:
-        return _unauthorized()
+        return unauthorized()
     issued = tokens.issue(who.user, project, who.methods, parent=who.parent)
     response = JsonResponse(documents.token_body(request, issued.token), status=201)
     response["X-Subject-Token"] = issued.raw
@@ -101,7 +101,7 @@ def _issue(request: HttpRequest) -> HttpResponse:
 def _subject(request: HttpRequest) -> HttpResponse:
     """GET/HEAD validate X-Subject-Token; DELETE revokes it. The caller needs a live token."""
     if tokens.validate(request.headers.get("X-Auth-Token")) is None:
-        return _unauthorized()
+        return unauthorized()
     raw = request.headers.get("X-Subject-Token")
     subject = tokens.validate(raw)
     if subject is None:

@@ -24,16 +24,17 @@ UNKNOWN_IDENTITY_PATHS = ["/identity/v3/users", "/identity/v3/auth/nothing", "/i
 
 
 def route_paths(namespace: str, patterns, project_id: str | None) -> list[str]:
-    """Each named route of ``patterns`` with a random id in every slot (the project id,
-    when the route takes one, is the caller's)."""
+    """Each named route of ``patterns`` with a random id in every slot; with a
+    ``project_id``, the block storage routes also with the caller's project in the URL."""
     paths = []
     for pattern in patterns:
         if pattern.name in (None, "not-found"):
             continue
-        groups = pattern.pattern.regex.groupindex
-        kwargs = {name: str(uuid.uuid4()) for name in groups if name != "project_id"}
+        groups = set(pattern.pattern.regex.groupindex)
+        optional = {"project_id"} if project_id else set()
+        kwargs = {name: str(uuid.uuid4()) for name in groups - optional}
         paths.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
-        if "project_id" in groups and project_id:
+        if groups & optional:
             kwargs["project_id"] = project_id
             paths.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
     return paths

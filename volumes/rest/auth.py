@@ -27,6 +27,7 @@ class Caller:
     user: object
     project: Project
     roles: list[str] = field(default_factory=list)
+    request_id: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -51,6 +52,8 @@ class Caller:
         """The plain context the flows carry, with the token's admin role."""
         context = api.request_context(self.user, self.project)
         context["is_admin"] = self.is_admin
+        if self.request_id:  # the x-openstack-request-id of this API call
+            context["request_id"] = self.request_id
         return context
 
 

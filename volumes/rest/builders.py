@@ -1,5 +1,7 @@
 """View builders: ORM rows to Cinder's JSON shapes, by microversion and role."""
 
+from datetime import timedelta
+
 from core.cinder.models import Volume, VolumeType
 from volumes.rest.routing import Call
 
@@ -10,6 +12,10 @@ SHOWN_STATUS = {
     "error_managing_deleting": "deleting",
 }
 # Extra specs a non-admin may see (Cinder's user-visible keys).
+
+
+# Cinder's message_ttl: a user message is kept at least this long.
+MESSAGE_TTL = timedelta(seconds=2592000)
 
 
 def isotime(value) -> str | None:
@@ -161,8 +167,8 @@ def message(call: Call, row) -> dict:
         "message_level": row.message_level,
         "resource_type": row.resource_type,
         "resource_uuid": _uuid(row.resource_uuid),
-        "request_id": None,
+        "request_id": row.request_id,
         "created_at": isotime(row.created_at),
-        "guaranteed_until": None,
+        "guaranteed_until": isotime(row.created_at + MESSAGE_TTL),
         "links": links(call, "messages", row.id),
     }

@@ -76,6 +76,48 @@ def delete(call: Call, target: str) -> tuple[int, None]:
     return 200, None
 
 
+QUOTA_CLASS_UPDATE = {
+    "type": "object",
+    "properties": {
+        "quota_class_set": {
+            "type": "object",
+            "patternProperties": {
+                "^[a-zA-Z0-9-_:. ]{1,300}$": {
+                    "type": ["integer", "string"],
+                    "pattern": "^[0-9]*$",
+                    "minimum": -1,
+                    "minLength": 1,
+                    "maximum": schemas.DB_MAX_INT,
+                }
+            },
+            "additionalProperties": False,
+        }
+    },
+    "required": ["quota_class_set"],
+    "additionalProperties": False,
+}
+
+
+def show_class(call: Call, class_name: str) -> tuple[int, dict]:
+    call.require_admin("volume_extension:quota_classes")
+    return 200, {"quota_class_set": {**quota.class_limits(class_name), "id": class_name}}
+
+
+def update_class(call: Call, class_name: str) -> tuple[int, dict]:
+    """Set some of a class's limits; the answer is the class's limits (without ``id``)."""
+    call.require_admin("volume_extension:quota_classes")
+    if len(class_name) > 255:
+        raise Fault(400, "Invalid input received: quota_class_name has more than 255 characters.")
+    body = call.body()
+    schemas.validate(QUOTA_CLASS_UPDATE, body)
+    wanted = body["quota_class_set"]
+    bad = sorted(set(wanted) - set(quota.resource_names()))
+    if bad:
+        raise Fault(400, f"Invalid input received: Bad key(s) in quota set: {', '.join(bad)}")
+    quota.set_class_limits(class_name, {key: int(value) for key, value in wanted.items()})
+    return 200, {"quota_class_set": quota.class_limits(class_name)}
+
+
 def limits(call: Call) -> tuple[int, dict]:
     usage = quota.usage_summary(call.caller.project_id)
     absolute = {

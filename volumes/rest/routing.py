@@ -107,6 +107,7 @@ def resource(**handlers: Handler):
         try:
             version = microversion.from_header(request.headers.get(microversion.HEADER))
             caller = authenticate(request)
+            caller.request_id = request_id
             if project_id is not None and project_id != caller.project_id:
                 raise Fault(400, "Malformed request url")
             handler = handlers.get("GET" if request.method == "HEAD" else request.method)

@@ -12,6 +12,7 @@ from volumes.rest.volumes import get_snapshot, get_volume, listing_all_tenants, 
 SORT_KEYS = {
     "id": "id",
     "name": "display_name",
+    "display_name": "display_name",
     "status": "status",
     "size": "volume_size",
     "created_at": "created_at",

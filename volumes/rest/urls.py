@@ -10,11 +10,16 @@ from volumes.rest import (
     admin_actions,  # noqa: F401 (registers its actions)
     attach_actions,  # noqa: F401 (registers its actions)
     attachments,
+    encryption,
+    extensions,
     lifecycle_actions,  # noqa: F401 (registers its actions)
     metadata,
     misc,
+    qos,
     quotas,
+    services,
     snapshots,
+    transfers,
     types,
     volume_actions,  # noqa: F401 (registers its actions)
     volumes,
@@ -53,6 +58,17 @@ def metadata_routes(collection: str, id_name: str, items) -> list:
             resource(GET=by_id(items.show), PUT=by_id(items.update), DELETE=by_id(items.delete)),
             f"{collection}-metadata-item",
         ),
+    ]
+
+
+def transfer_routes(collection: str, index, detail, create) -> list:
+    """The old extension's path and the v3 one serve the same transfers."""
+    one = collection + "/" + ID.format("transfer_id")
+    return [
+        route(collection, resource(GET=index, POST=create), collection),
+        route(collection + "/detail", resource(GET=detail), f"{collection}-detail"),
+        route(one, resource(GET=transfers.show, DELETE=transfers.delete), f"{collection}-one"),
+        route(one + "/accept", resource(POST=transfers.accept), f"{collection}-accept"),
     ]
 
 
@@ -145,6 +161,61 @@ urlpatterns = [
         "messages/" + ID.format("message_id"),
         resource(GET=misc.show_message, DELETE=misc.delete_message),
         "message",
+    ),
+    route(
+        "types/" + ID.format("type_id") + "/encryption",
+        resource(GET=encryption.show, POST=encryption.create),
+        "type-encryption",
+    ),
+    route(
+        "types/" + ID.format("type_id") + "/encryption/" + ID.format("item"),
+        resource(GET=encryption.show_item, PUT=encryption.update, DELETE=encryption.delete),
+        "type-encryption-item",
+    ),
+    route("extensions", resource(GET=extensions.list_extensions), "extensions"),
+    route("os-services", resource(GET=services.list_services), "services"),
+    route(
+        "os-services/" + ID.format("action"),
+        resource(PUT=services.update_service),
+        "service-action",
+    ),
+    route("os-hosts", resource(GET=services.list_hosts), "hosts"),
+    route(
+        "os-hosts/" + ID.format("host"),
+        resource(GET=services.show_host, PUT=services.update_host),
+        "host",
+    ),
+    route("capabilities/" + ID.format("host"), resource(GET=services.capabilities), "capabilities"),
+    route(
+        "os-quota-class-sets/" + ID.format("class_name"),
+        resource(GET=quotas.show_class, PUT=quotas.update_class),
+        "quota-class-set",
+    ),
+    route("qos-specs", resource(GET=qos.list_specs, POST=qos.create), "qos-specs"),
+    route(
+        "qos-specs/" + ID.format("specs_id"),
+        resource(GET=qos.show, PUT=qos.set_keys, DELETE=qos.delete),
+        "qos-spec",
+    ),
+    *[
+        route(
+            "qos-specs/" + ID.format("specs_id") + "/" + action,
+            resource(**{method: handler}),
+            f"qos-spec-{action}",
+        )
+        for action, method, handler in [
+            ("delete_keys", "PUT", qos.delete_keys),
+            ("associations", "GET", qos.associations),
+            ("associate", "GET", qos.associate),
+            ("disassociate", "GET", qos.disassociate),
+            ("disassociate_all", "GET", qos.disassociate_all),
+        ]
+    ],
+    *transfer_routes(
+        "os-volume-transfer", transfers.list_old, transfers.detail_old, transfers.create_old
+    ),
+    *transfer_routes(
+        "volume-transfers", transfers.list_v3, transfers.detail_v3, transfers.create_v3
     ),
     re_path(r"^.*$", not_found(), name="not-found"),
 ]

@@ -1,12 +1,13 @@
-"""``manage.py provision_accounts``: projects with a member, a reader and an admin each.
+"""``manage.py provision_accounts``: projects with a member and a reader each, and as many
+cloud admins, each in a project of its own.
 
 For suites that bring their own users, as Tempest's pre-provisioned credentials do
-(``[auth] test_accounts_file``): every project gets three users with fresh random
-passwords, and the accounts are written as a YAML list (JSON is YAML) of
-``username``/``password``/``project_name``/``roles``/``types``. Admins are cloud admins
-(superusers), Cinderlab's one meaning of admin. Members come first in the file, then
-readers, then admins: a suite that takes "any free account" for a second project then
-takes another project's member.
+(``[auth] test_accounts_file``): every user gets a fresh random password, and the accounts
+are written as a YAML list (JSON is YAML) of ``username``/``password``/``project_name``/
+``roles``/``types``. Admins are cloud admins (superusers), Cinderlab's one meaning of
+admin; their volumes must not land in a project a test lists as another user's, hence
+their own projects. Members come first in the file, then readers, then admins: a suite
+that takes "any free account" for a second project then takes another project's member.
 """
 
 import json
@@ -20,15 +21,15 @@ from core.cinder.models import Membership, Project
 
 DOMAIN = "Default"
 PERSONAS = [
-    # (suffix, membership role, Keystone roles shown to the suite, superuser)
-    ("member", "member", ["member"], False),
-    ("reader", "reader", ["reader"], False),
-    ("admin", "admin", ["admin", "member", "reader"], True),
+    # (suffix, project suffix, membership role, Keystone roles shown to the suite, superuser)
+    ("member", "", "member", ["member"], False),
+    ("reader", "", "reader", ["reader"], False),
+    ("admin", "-admin", "admin", ["admin", "member", "reader"], True),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create N projects, each with a member, a reader and an admin; write the accounts."
+    help = "Create N projects with a member and a reader, and N admins; write the accounts."
 
     def add_arguments(self, parser):
         parser.add_argument("--projects", type=int, default=4)
@@ -39,8 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args, projects: int, prefix: str, output: str, **options):
         accounts: dict[str, list[dict]] = {suffix: [] for suffix, *_ in PERSONAS}
         for n in range(1, projects + 1):
-            project, _ = Project.objects.get_or_create(name=f"{prefix}-{n}")
-            for suffix, role, roles, superuser in PERSONAS:
+            for suffix, project_suffix, role, roles, superuser in PERSONAS:
+                project, _ = Project.objects.get_or_create(name=f"{prefix}-{n}{project_suffix}")
                 account = self._account(project, f"{prefix}-{n}-{suffix}", role, superuser)
                 account["roles"] = roles
                 if superuser:
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         ordered = [a for suffix, *_ in PERSONAS for a in accounts[suffix]]
         with open(output, "w") as out:
             json.dump(ordered, out, indent=1)
-        self.stdout.write(f"{len(ordered)} accounts in {projects} projects written to {output}")
+        self.stdout.write(f"{len(ordered)} accounts written to {output}")
 
     def _account(self, project: Project, username: str, role: str, superuser: bool) -> dict:
         """The user (created or given a new password) and its membership."""
