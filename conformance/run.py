@@ -150,7 +150,10 @@ def run_tempest(bin_dir: Path, workspace: Path) -> tuple[int, str]:
         "--concurrency",
         os.environ.get("CONFORMANCE_CONCURRENCY", "2"),
     ]
-    env = dict(os.environ, TEMPEST_CONFIG_DIR=str(workspace / "etc"))
+    # stestr starts its workers with ${PYTHON}: Tempest's own interpreter, not make's.
+    env = dict(
+        os.environ, TEMPEST_CONFIG_DIR=str(workspace / "etc"), PYTHON=str(bin_dir / "python")
+    )
     process = subprocess.Popen(
         command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
