@@ -6,6 +6,7 @@ import json
 import jsonschema
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -143,9 +144,13 @@ def project(request: HttpRequest, project_id: str) -> HttpResponse:
         return keystone_error(404, "Not Found", f"Could not find project: {project_id}.")
     if request.method != "DELETE":
         return JsonResponse({"project": _project(request, found)})
+    in_use = keystone_error(
+        409, "Conflict", f"Project {project_id} still owns volumes or snapshots."
+    )
     if found.volumes.exists() or found.snapshots.exists():
-        return keystone_error(
-            409, "Conflict", f"Project {project_id} still owns volumes or snapshots."
-        )
-    found.delete()
+        return in_use
+    try:
+        found.delete()
+    except ProtectedError:  # deleted volumes keep their rows, and their project
+        return in_use
     return HttpResponse(status=204)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cinder', '0006_qos_and_encryption'),
+        ('cinder', '0007_volume_lifecycle'),
     ]
 
     operations = [

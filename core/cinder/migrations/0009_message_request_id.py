@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cinder', '0007_transfers'),
+        ('cinder', '0008_transfers'),
     ]
 
     operations = [
