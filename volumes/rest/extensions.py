@@ -5,6 +5,7 @@ from volumes.rest.routing import Call
 
 # (name, alias, updated, description): only extensions whose routes and fields are served.
 SERVED = [
+    ("AdminActions", "os-admin-actions", "2012-08-25T00:00:00+00:00", "Enable admin actions."),
     ("AvailabilityZones", "os-availability-zone", "2013-06-27T00:00:00+00:00",
      "Describe Availability Zones."),
     ("Capabilities", "capabilities", "2015-08-31T00:00:00+00:00", "Capabilities support."),
@@ -22,6 +23,8 @@ SERVED = [
     ("Scheduler_stats", "scheduler-stats", "2014-09-07T00:00:00+00:00",
      "Scheduler stats support."),
     ("Services", "os-services", "2012-10-28T00:00:00-00:00", "Services support."),
+    ("SnapshotActions", "os-snapshot-actions", "2013-07-16T00:00:00+00:00",
+     "Enable snapshot manager actions."),
     ("TypesExtraSpecs", "os-types-extra-specs", "2011-08-24T00:00:00+00:00",
      "Type extra specs support."),
     ("TypesManage", "os-types-manage", "2011-08-24T00:00:00+00:00", "Types manage support."),

@@ -18,6 +18,7 @@ from volumes.rest import (
     qos,
     quotas,
     services,
+    snapshot_actions,  # noqa: F401 (registers its actions)
     snapshots,
     transfers,
     types,
