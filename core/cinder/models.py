@@ -152,9 +152,19 @@ class CompareAndSwap:
         return cls.objects.filter(id=pk, **expected).update(**values) == 1
 
 
+class LiveTypes(models.Manager):
+    """Volume types not deleted: what lists, lookups and quota see."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted=False)
+
+
 class VolumeType(models.Model):
+    """A volume type. Deleting one keeps its row (``deleted``), as Cinder soft-deletes:
+    the deleted volumes that used it still name it, and its name is free again."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
     description = models.CharField(max_length=255, blank=True)
     is_public = models.BooleanField(default=True)
     qos_specs = models.ForeignKey(
@@ -165,10 +175,21 @@ class VolumeType(models.Model):
         related_name="volume_types",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    deleted = models.BooleanField(default=False, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveTypes()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, not a field)
 
     class Meta:
         db_table = "volumes_volumetype"
         ordering = ["name"]
+        base_manager_name = "all_objects"  # a deleted volume still reaches its type
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(deleted=False), name="one_live_type_per_name"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

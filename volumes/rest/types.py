@@ -2,10 +2,16 @@
 use (public ones, and private ones their project was given), admins write."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.utils import timezone
 
 from core.cinder import exceptions, quota
-from core.cinder.models import Project, VolumeType, VolumeTypeAccess, VolumeTypeExtraSpec
+from core.cinder.models import (
+    Project,
+    Snapshot,
+    VolumeType,
+    VolumeTypeAccess,
+    VolumeTypeExtraSpec,
+)
 from volumes.rest import builders, listing, schemas
 from volumes.rest.faults import Fault
 from volumes.rest.routing import Call
@@ -149,12 +155,12 @@ def delete_type(call: Call, type_id: str) -> tuple[int, None]:
         f"Target volume type is still in use. Volume Type {vtype.id} deletion "
         "is not allowed with volumes present with the type.",
     )
-    if vtype.volumes.exists():
-        raise in_use
-    try:
-        vtype.delete()
-    except ProtectedError:  # snapshots keep their type
-        raise in_use from None
+    # Deleted volumes keep naming the type, so it is marked deleted, not removed (Cinder's
+    # volume_type_destroy); live volumes and snapshots keep it alive.
+    with transaction.atomic():
+        if vtype.volumes.exists() or Snapshot.objects.filter(volume_type=vtype).exists():
+            raise in_use
+        VolumeType.objects.filter(id=vtype.id).update(deleted=True, deleted_at=timezone.now())
     return 202, None
 
 
