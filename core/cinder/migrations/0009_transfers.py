@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cinder', '0007_volume_lifecycle'),
+        ('cinder', '0008_attachment_soft_delete'),
     ]
 
     operations = [

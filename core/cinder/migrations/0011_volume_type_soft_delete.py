@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cinder', '0009_message_request_id'),
+        ('cinder', '0010_message_request_id'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cinder', '0008_transfers'),
+        ('cinder', '0009_transfers'),
     ]
 
     operations = [
