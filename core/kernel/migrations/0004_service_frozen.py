@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kernel', '0002_flow_operations'),
+        ('kernel', '0003_flowrun_teaching'),
     ]
 
     operations = [
