@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from agent.models import Fault
 from core.cinder.exceptions import CinderError
-from core.kernel import events
+from core.kernel import events, recorder
 from core.kernel.hosts import backend_parts
 
 LOG = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def apply(service_host: str, operation: str, volume_id=None) -> None:
         if fault.crash:
             Fault.objects.filter(id=fault.id).update(hits=F("hits") + 1, active=False)
             LOG.error("Fault: crashing the worker process during %s on %s", operation, service_host)
+            recorder.write_pending()  # the page shows the task it died in
             events.flush()  # watchers see the task running when it dies
             os.kill(os.getpid(), signal.SIGKILL)
         if fault.fail_next and _take_one(fault):

@@ -1,8 +1,19 @@
 """FlowRecorder: the one writer of FlowRun/TaskRun rows and sender of flow events.
 
-A taskflow listener. It creates the run with every task ``PENDING`` before
-the engine starts, then records each transition (state, times, inputs,
-results, failures, the commands a task ran) and nudges the channel layer.
+A taskflow listener. It records each transition (state, times, inputs, results,
+failures, the commands a task ran, every state in the task's history) and nudges the
+channel layer. Transitions are written in batches, not one row update each: a write
+creates the run and its task rows if they do not exist yet, or updates what changed, in
+one transaction. A write happens
+- when the flow's last task starts, so the run and everything before it are recorded
+  before that task's effect (a flow's last task sets the volume's status) can be seen;
+- when the flow ends;
+- ``WRITE_DELAY`` after a transition not yet written, so a slow task (a copy) still
+  shows ``running`` on the page while it runs;
+- at teaching pace, as each task starts, before it is held.
+A flow over in a fraction of a second thus costs two small writes instead of one update
+per transition. Until its rows exist the page draws the flow's planned tasks as pending,
+as it does before a flow starts.
 
 The API flow runs before its volume exists and may be refused (bad input,
 over quota); its recorder is ``deferred``: it keeps the transitions in memory
@@ -10,8 +21,11 @@ and writes them only if ``keep()`` says so when the flow ends (the API asks
 whether the volume row exists), so a refused request leaves no row behind.
 """
 
+import heapq
+import itertools
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -20,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import taskflow.engines
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from taskflow import states
 from taskflow.exceptions import NotFound
@@ -34,6 +48,10 @@ from core.kernel.pace import hold_seconds
 LOG = logging.getLogger(__name__)
 _current = threading.local()
 MAX_TRACEBACK_LINES = 12
+# How long a transition may wait to be written with the ones after it: far below what a
+# person watching the page notices, far above a fast flow's whole run.
+WRITE_DELAY = 0.1
+FLOW_ENDS = (states.SUCCESS, states.REVERTED, states.FAILURE)
 
 
 def record_command(command: dict) -> None:
@@ -41,6 +59,14 @@ def record_command(command: dict) -> None:
     sink = getattr(_current, "commands", None)
     if sink is not None:
         sink.append(command)
+
+
+def write_pending() -> None:
+    """Write now what the flow running in this thread has not written yet (before a
+    simulated crash, so the page shows the task it died in)."""
+    recorder = getattr(_current, "recorder", None)
+    if recorder is not None:
+        recorder.write()
 
 
 def json_safe(value):
@@ -90,7 +116,8 @@ class _TaskState:
     history: list = field(default_factory=list)
 
     def fields(self) -> dict:
-        """What a TaskRun row holds of this task's progress."""
+        """What a TaskRun row holds of this task's progress (lists copied: the task may
+        still be adding to them while a write is under way)."""
         return {
             "state": self.state.lower(),
             "started_at": self.started_at,
@@ -101,9 +128,55 @@ class _TaskState:
             "result": self.result,
             "failure": self.failure,
             "traceback": self.traceback,
-            "commands": self.commands,
-            "history": self.history,
+            "commands": list(self.commands),
+            "history": list(self.history),
         }
+
+
+RUN_PROGRESS = ("state", "started_at", "ended_at", "failure")
+
+
+class _DelayedWrites(threading.Thread):
+    """Writes each recorder's pending transitions when its delay is up (one per process)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="recorder-writes", daemon=True)
+        self.pid = os.getpid()
+        self.due: list[tuple[float, int, FlowRecorder]] = []
+        self.order = itertools.count()
+        self.wake = threading.Condition()
+
+    def add(self, recorder: "FlowRecorder", at: float) -> None:
+        with self.wake:
+            heapq.heappush(self.due, (at, next(self.order), recorder))
+            self.wake.notify()
+
+    def run(self) -> None:
+        while True:
+            with self.wake:
+                while not self.due or self.due[0][0] > time.monotonic():
+                    self.wake.wait(self.due[0][0] - time.monotonic() if self.due else None)
+                _, _, recorder = heapq.heappop(self.due)
+            try:
+                recorder.write()
+            except Exception:  # the flow's end writes everything again
+                LOG.exception("Could not write the transitions of %s", recorder.run)
+            finally:
+                close_old_connections()
+
+
+_writes: _DelayedWrites | None = None
+_writes_lock = threading.Lock()
+
+
+def _delayed_writes() -> _DelayedWrites:
+    global _writes
+    with _writes_lock:
+        # A forked child inherits the object but not the thread: start its own.
+        if _writes is None or _writes.pid != os.getpid():
+            _writes = _DelayedWrites()
+            _writes.start()
+        return _writes
 
 
 class FlowRecorder(base.Listener):
@@ -119,11 +192,14 @@ class FlowRecorder(base.Listener):
         attempt: int = 1,
         host: str = "",
         keep: Callable[[], bool] | None = None,
+        write_delay: float = WRITE_DELAY,
     ):
         super().__init__(engine)
+        self.write_delay = write_delay
         self.volume_id = uuid.UUID(str(volume_id))
         self.project_id = project_id
-        # Deferred: write nothing until the flow ends, and then only if keep() says so.
+        # Deferred: write nothing until the flow ends, and then only if it succeeded or
+        # keep() says so.
         self.keep = keep
         self.deferred = keep is not None
         self.run = FlowRun(
@@ -137,6 +213,13 @@ class FlowRecorder(base.Listener):
         )
         self.tasks: dict[str, _TaskState] = {}
         self._atoms: dict = {}
+        self.last_task = ""
+        # What changed since the last write (None: the rows do not exist yet).
+        self.changed: set[str] | None = None
+        self.run_changed = False
+        self.write_due = False
+        self.state_lock = threading.Lock()  # the receivers' changes against a write's copy
+        self.write_lock = threading.Lock()  # one write at a time, each of the latest state
 
     # -- lifecycle -------------------------------------------------------
 
@@ -150,56 +233,105 @@ class FlowRecorder(base.Listener):
             task = atom[0]
             self._atoms[task.name] = task
             self.tasks[task.name] = _TaskState(position, type(task).__name__, task.name)
-        if not self.deferred:
-            self._create_rows()
+            self.last_task = task.name
         super().register()
 
-    def _create_rows(self) -> None:
-        with transaction.atomic():
-            self.run.save()
-            TaskRun.objects.bulk_create(
-                [self._task_row(t) for t in self.tasks.values()],
-            )
+    def write(self) -> None:
+        """Write what changed since the last write, in one transaction; the first write
+        creates the run and its task rows. A failed write leaves its changes pending."""
+        with self.write_lock:
+            with self.state_lock:
+                self.write_due = False
+                creating = self.changed is None
+                if not creating and not self.changed and not self.run_changed:
+                    return
+                run = {name: getattr(self.run, name) for name in RUN_PROGRESS}
+                names = set(self.tasks if creating else self.changed)
+                tasks = {name: self.tasks[name].fields() for name in names}
+                self.changed, self.run_changed = set(), False
+            try:
+                self._store(creating, run, tasks)
+            except Exception:
+                with self.state_lock:
+                    self.changed = None if creating else self.changed | names
+                    self.run_changed = True
+                raise
         self._publish()
 
-    def _task_row(self, t: _TaskState) -> TaskRun:
+    def _store(self, creating: bool, run: dict, tasks: dict[str, dict]) -> None:
+        with transaction.atomic():
+            if creating:
+                self.run.save(force_insert=True)
+                TaskRun.objects.bulk_create(
+                    [self._task_row(self.tasks[key], fields) for key, fields in tasks.items()]
+                )
+            else:
+                FlowRun.objects.filter(pk=self.run.pk).update(**run)
+                for key, fields in tasks.items():
+                    row = TaskRun.objects.filter(flow_run=self.run, name=self.tasks[key].name)
+                    row.update(**fields)
+
+    def _task_row(self, t: _TaskState, fields: dict) -> TaskRun:
         return TaskRun(
-            flow_run=self.run, position=t.position, name=t.name, atom_name=t.atom_name, **t.fields()
+            flow_run=self.run, position=t.position, name=t.name, atom_name=t.atom_name, **fields
         )
 
     def _publish(self) -> None:
         events.volume_changed(self.volume_id, self.project_id)
 
+    def _changed(self, task: str | None = None) -> None:
+        """Note a change (under ``state_lock``); a write follows within ``write_delay``."""
+        if task is None:
+            self.run_changed = True
+        elif self.changed is not None:
+            self.changed.add(task)
+        if self.deferred or self.write_due:
+            return
+        self.write_due = True
+        _delayed_writes().add(self, time.monotonic() + self.write_delay)
+
     # -- receivers -------------------------------------------------------
 
     def _flow_receiver(self, state, details):
         now = timezone.now()
-        run = self.run
-        run.state = state.lower()
-        if state == states.RUNNING and run.started_at is None:
-            run.started_at = now
-        if state in (states.SUCCESS, states.REVERTED, states.FAILURE):
-            run.ended_at = now
-            failures = [t.failure for t in self.tasks.values() if t.failure]
-            run.failure = failures[0] if failures else ""
-        if self.deferred:
-            if state in (states.SUCCESS, states.REVERTED, states.FAILURE):
-                self._flush_deferred()
-            return
-        run.save(update_fields=["state", "started_at", "ended_at", "failure"])
-        self._publish()
+        with self.state_lock:
+            run = self.run
+            run.state = state.lower()
+            if state == states.RUNNING and run.started_at is None:
+                run.started_at = now
+            if state in FLOW_ENDS:
+                run.ended_at = now
+                failures = [t.failure for t in self.tasks.values() if t.failure]
+                run.failure = failures[0] if failures else ""
+            self._changed()
+        # A deferred flow that succeeded is kept without asking (its refusals revert).
+        if state in FLOW_ENDS and (not self.deferred or state == states.SUCCESS or self.keep()):
+            self.write()
 
     def _task_receiver(self, state, details):
         t = self.tasks.get(details["task_name"])
         if t is None:
             return
         now = timezone.now()
+        inputs = self._inputs(details["task_name"]) if state == states.RUNNING else None
+        with self.state_lock:
+            self._record(t, state, now, details.get("result"), inputs)
+            self._changed(t.atom_name)
+        _current.recorder = self if state in (states.RUNNING, states.REVERTING) else None
+        if state == states.RUNNING and self.hold:
+            self.write()  # teaching pace: on the page before the hold
+            events.flush()  # watchers see it running before the hold
+            time.sleep(self.hold)  # teaching pace: the hold *is* the point
+        elif state == states.RUNNING and t.atom_name == self.last_task and not self.deferred:
+            self.write()  # recorded before the last task's effect shows
+
+    @staticmethod
+    def _record(t: _TaskState, state, now: datetime, result, inputs: dict | None) -> None:
         t.state = state
         t.history.append({"state": state.lower(), "at": now.isoformat()})
-        result = details.get("result")
         if state == states.RUNNING:
             t.started_at = now
-            t.inputs = self._inputs(details["task_name"])
+            t.inputs = inputs
             _current.commands = t.commands
         elif state == states.SUCCESS:
             t.ended_at = now
@@ -223,13 +355,6 @@ class FlowRecorder(base.Listener):
             if isinstance(result, Failure):
                 t.failure = failure_message(result)
                 t.traceback = short_traceback(result)
-        if self.deferred:
-            return
-        TaskRun.objects.filter(flow_run=self.run, name=t.name).update(**t.fields())
-        self._publish()
-        if state == states.RUNNING and self.hold:
-            events.flush()  # watchers see it running before the hold
-            time.sleep(self.hold)  # teaching pace: the hold *is* the point
 
     def _context(self) -> dict | None:
         try:
@@ -245,10 +370,6 @@ class FlowRecorder(base.Listener):
             LOG.debug("Could not fetch inputs of %s", atom_name, exc_info=True)
             return {}
         return {key: json_safe(value) for key, value in args.items() if key != "context"}
-
-    def _flush_deferred(self) -> None:
-        if self.keep():
-            self._create_rows()
 
 
 def run_recorded(taskflow_flow, store: dict, **recorder_kwargs):
