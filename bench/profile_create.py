@@ -57,6 +57,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--var", default="var/h-prof")
     parser.add_argument("--profile", choices=("api", "scheduler", "agent"))
+    parser.add_argument("--sql", choices=("api", "scheduler", "agent"), help="print its SQL")
     args = parser.parse_args()
     prepare(args.var)
 
@@ -115,6 +116,7 @@ def main() -> int:
         headers, project = login("demo")
         stages = {"api": [], "scheduler": [], "agent": []}
         profiler = cProfile.Profile() if args.profile else None
+        statements: dict[str, list[str]] = {}
 
         def measured(stage: str, func) -> None:
             with CaptureQueriesContext(connection) as queries:
@@ -126,6 +128,7 @@ def main() -> int:
                 if profiler and stage == args.profile:
                     profiler.disable()
             stages[stage].append((used * 1000, len(queries)))
+            statements[stage] = [q["sql"] for q in queries.captured_queries]
 
         for i in range(args.count):
             volume = {"volume": {"size": 1, "name": f"p{i}", "volume_type": "thin"}}
@@ -155,6 +158,10 @@ def main() -> int:
             total += cpu
             print(f"  {stage:<10} {cpu:6.1f} ms CPU  {sql:4.0f} SQL statements")
         print(f"  {'total':<10} {total:6.1f} ms CPU")
+        if args.sql:
+            print(f"\nThe last {args.sql} stage's SQL:")
+            for sql in statements[args.sql]:
+                print(f"  {sql[:160]}")
         if profiler:
             stats = pstats.Stats(profiler)
             by_package: dict[str, float] = {}

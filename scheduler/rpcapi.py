@@ -18,9 +18,11 @@ def create_volume(
     filter_properties: dict,
     from_job: str | None = None,
     strict: bool = False,
+    first: bool = False,
 ) -> bool:
-    """Ask for a backend: from the API (``strict``: Redis refusing raises), or again from the
-    backend that failed (``from_job``: False if the volume moved on meanwhile)."""
+    """Ask for a backend: from the API (``strict``: Redis refusing raises; ``first``: the
+    volume's first work), or again from the backend that failed (``from_job``: False if the
+    volume moved on meanwhile)."""
     return cleanable.cast(
         "VOLUME",
         volume_id,
@@ -30,6 +32,7 @@ def create_volume(
         func="scheduler.manager.create_volume",
         from_job=from_job,
         strict=strict,
+        first=first,
         context=context,
         volume_id=volume_id,
         request_spec=request_spec,

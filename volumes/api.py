@@ -85,7 +85,7 @@ def create(
         engine, volume_id=volume_id, project_id=context["project_id"], flow="api", keep=created
     ):
         engine.run()
-    return Volume.objects.get(id=volume_id)
+    return Volume.objects.select_related("volume_type").get(id=volume_id)
 
 
 # -- lookups -------------------------------------------------------------------

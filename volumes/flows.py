@@ -51,6 +51,7 @@ class ExtractVolumeRequestTask(ApiTask):
 
     default_provides = {
         "size",
+        "volume_type",
         "volume_type_id",
         "volume_type_name",
         "availability_zones",
@@ -74,10 +75,13 @@ class ExtractVolumeRequestTask(ApiTask):
         if image is not None:
             self._check_image_metadata(image, size)
         vtype = self._extract_volume_type(context, volume_type, snapshot, source)
+        specs = vtype.extra_specs_dict()
         origin = source or (snapshot.volume if snapshot else None)
-        zones = self._extract_availability_zones(availability_zone, vtype, origin, snapshot)
+        zones = self._extract_availability_zones(availability_zone, vtype, specs, origin, snapshot)
         return {
             "size": size,
+            # As Cinder's: the type with its extra specs, which the cast hands the scheduler.
+            "volume_type": {"id": str(vtype.id), "name": vtype.name, "extra_specs": specs},
             "volume_type_id": str(vtype.id),
             "volume_type_name": vtype.name,
             "availability_zones": zones,
@@ -191,7 +195,7 @@ class ExtractVolumeRequestTask(ApiTask):
 
     @staticmethod
     def _extract_availability_zones(
-        availability_zone, vtype: VolumeType, origin: Volume | None = None, snapshot=None
+        availability_zone, vtype: VolumeType, specs: dict, origin=None, snapshot=None
     ) -> list[str]:
         known = availability_zones()
         if origin is not None and origin.availability_zone:
@@ -202,7 +206,7 @@ class ExtractVolumeRequestTask(ApiTask):
                     reason=f"Volume must be in the same availability zone as the {what}"
                 )
             availability_zone = origin.availability_zone
-        spec = vtype.extra_specs_dict().get("RESKEY:availability_zones")
+        spec = specs.get("RESKEY:availability_zones")
         if spec:
             allowed = [z.strip() for z in spec.split(",") if z.strip() in known]
             if not allowed:
@@ -231,9 +235,10 @@ class QuotaReserveTask(ApiTask):
 
     def execute(self, context, size, volume_type_name, optional_args):
         project_id = context["project_id"]
-        quota.limit_check(project_id, per_volume_gigabytes=size)
+        limits = quota.get_limits(project_id)  # read once for the check and the reservation
+        quota.limit_check(project_id, limits=limits, per_volume_gigabytes=size)
         deltas = quota.volume_deltas(size, volume_type_name)
-        return {"reservations": quota.reserve(project_id, deltas)}
+        return {"reservations": quota.reserve(project_id, deltas, limits=limits)}
 
     def revert(self, result, optional_args, **kwargs):
         if isinstance(result, Failure) or optional_args.get("is_quota_committed"):
@@ -266,9 +271,9 @@ class EntryCreateTask(ApiTask):
         source_volid,
         image_id,
     ):
-        origin = source_volid or (
-            Snapshot.objects.filter(id=snapshot_id).values_list("volume_id", flat=True).first()
-        )
+        origin = source_volid
+        if snapshot_id:
+            origin = Snapshot.objects.filter(id=snapshot_id).values_list("volume_id", flat=True)[0]
         bootable = bool(origin) and Volume.objects.filter(id=origin, bootable=True).exists()
         volume = Volume.objects.create(
             id=requested_volume_id,
@@ -340,23 +345,17 @@ class VolumeCastTask(ApiTask):
         context,
         volume_id,
         volume_properties,
-        volume_type_id,
-        volume_type_name,
+        volume_type,
         availability_zones,
         scheduler_hints,
         snapshot_id,
         source_volid,
         image_id,
     ):
-        volume_type = VolumeType.objects.get(id=volume_type_id)
         request_spec = {
             "volume_id": volume_id,
             "volume_properties": volume_properties,
-            "volume_type": {
-                "id": volume_type_id,
-                "name": volume_type_name,
-                "extra_specs": volume_type.extra_specs_dict(),
-            },
+            "volume_type": volume_type,
             "availability_zones": availability_zones,
             "snapshot_id": snapshot_id,
             "source_volid": source_volid,
@@ -366,7 +365,7 @@ class VolumeCastTask(ApiTask):
         }
         filter_properties = {"scheduler_hints": scheduler_hints} if scheduler_hints else {}
         scheduler_rpcapi.create_volume(
-            context, volume_id, request_spec, filter_properties, strict=True
+            context, volume_id, request_spec, filter_properties, strict=True, first=True
         )
         return {"request_spec": request_spec}
 

@@ -94,6 +94,7 @@ def cast(
     func: str,
     from_job: str | None = None,
     strict: bool = False,
+    first: bool = False,
     **kwargs,
 ) -> bool:
     """Record that the work on a resource is now ``func`` on ``service``; cast it on commit.
@@ -102,6 +103,7 @@ def cast(
     longer names that job: the work was cleaned up or the resource deleted meanwhile.
     ``strict``: a cast Redis refuses raises ServiceUnavailable (the API's create answers 503
     and rolls back); otherwise it is logged and the sweep sends it again.
+    ``first``: the resource was just made and has no work row yet (one insert, no lookup).
     """
     key = {"resource_type": resource_type, "resource_id": resource_id}
     values = {
@@ -114,7 +116,9 @@ def cast(
         "owner": "",
         "updated_at": timezone.now(),
     }
-    if from_job is None:
+    if first:
+        Worker.objects.create(**key, **values)
+    elif from_job is None:
         Worker.objects.update_or_create(**key, defaults=values)
     elif not Worker.objects.filter(**key, job_id=from_job).update(**values):
         LOG.info("%s %s moved on before job %s could hand it over", *key.values(), from_job)

@@ -234,8 +234,9 @@ def actual_in_use(project_id: str, resource: str) -> int:
     return total + (snapshots.aggregate(total=Sum("volume_size"))["total"] or 0)
 
 
-def limit_check(project_id: str, **values: int) -> None:
-    limits = get_limits(project_id)
+def limit_check(project_id: str, limits: dict[str, int] | None = None, **values: int) -> None:
+    """Cinder's limit_check of simple resources (``limits``: the project's, if already read)."""
+    limits = limits if limits is not None else get_limits(project_id)
     for resource, value in values.items():
         if value < 0:
             raise exceptions.InvalidInput(reason=f"{resource} must not be negative")
@@ -308,31 +309,46 @@ def _reserve_locked(
         ]
         if overs:
             return _Refused(overs, {r: (usages[r].in_use, usages[r].reserved) for r in resources})
-        ids = []
-        for resource in resources:
-            usage, delta = usages[resource], deltas[resource]
-            reservation = Reservation.objects.create(
-                usage=usage,
+        reservations = [
+            Reservation(
+                usage=usages[resource],
                 project_id=project_id,
                 resource=resource,
-                delta=delta,
+                delta=deltas[resource],
                 expire=expires_at,
             )
-            ids.append(str(reservation.id))
-            if delta > 0:
-                usage.reserved += delta
-                usage.save(update_fields=["reserved", "updated_at"])
+            for resource in resources
+        ]
+        Reservation.objects.bulk_create(reservations)
+        grown = [usages[r] for r in resources if deltas[r] > 0]
+        for usage in grown:
+            usage.reserved += deltas[usage.resource]
+        _save_usages(grown, ["reserved"])
         nudge([project_id])
-        return ids
+        return [str(reservation.id) for reservation in reservations]
 
 
-def reserve(project_id: str, deltas: dict[str, int], expire: timedelta | None = None) -> list[str]:
+def _save_usages(usages: list[QuotaUsage], fields: list[str]) -> None:
+    """One statement for every changed usage row (they are locked by the caller)."""
+    now = timezone.now()
+    for usage in usages:
+        usage.updated_at = now
+    QuotaUsage.objects.bulk_update(usages, [*fields, "updated_at"])
+
+
+def reserve(
+    project_id: str,
+    deltas: dict[str, int],
+    expire: timedelta | None = None,
+    limits: dict[str, int] | None = None,
+) -> list[str]:
     """Reserve all ``deltas`` at once or none; returns the reservation ids.
 
     Over quota raises Cinder's error for the first over resource, in sorted
     order (so ``gigabytes`` wins over ``volumes``), and writes nothing.
+    ``limits``: the project's, if the caller has just read them.
     """
-    limits = get_limits(project_id)
+    limits = limits if limits is not None else get_limits(project_id)
     unknown = sorted(set(deltas) - set(limits))
     if unknown:
         raise exceptions.InvalidInput(reason=f"Unknown quota resources {unknown}.")
@@ -404,8 +420,7 @@ def _finish_locked(reservation_ids: list[str], apply_in_use: bool) -> None:
                 usage.reserved -= min(reservation.delta, usage.reserved)
             if apply_in_use:
                 usage.in_use = max(0, usage.in_use + reservation.delta)
-        for usage in usages.values():
-            usage.save(update_fields=["in_use", "reserved", "updated_at"])
+        _save_usages(list(usages.values()), ["in_use", "reserved"])
         Reservation.objects.filter(id__in=[r.id for r in reservations]).delete()
         nudge({r.project_id for r in reservations})
 

@@ -80,7 +80,8 @@ def validate(raw: str | None) -> Token | None:
     )
     if token is None or not token.user.is_active or token.credential != credential(token.user):
         return None
-    if token.project_id and not roles_for(token.user, token.project):
+    token.roles = roles_for(token.user, token.project)  # read once, for the caller too
+    if token.project_id and not token.roles:
         return None
     return token
 

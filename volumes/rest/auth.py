@@ -64,7 +64,7 @@ def authenticate(request) -> Caller:
     token = tokens.validate(raw)
     if token is None or token.project_id is None:
         raise Fault(401, UNAUTHORIZED)
-    return Caller(token.user, token.project, tokens.roles_for(token.user, token.project))
+    return Caller(token.user, token.project, token.roles)
 
 
 def _noauth(raw: str) -> Caller:

@@ -185,7 +185,6 @@ def create(call: Call) -> tuple[int, dict]:
     _check_unsupported_sources(request)
     kwargs.update(_sources(call, request, kwargs["size"]))
     volume = api.create(call.caller.context(), **kwargs)
-    volume = Volume.objects.select_related("volume_type").get(id=volume.id)
     return 202, {"volume": builders.volume_detail(call, volume, extensions=False)}
 
 
