@@ -104,7 +104,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests run real worker processes, so the test database must be a file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's native psycopg pool: each process keeps a few server connections and
+    # lends one to each request, job or thread, instead of a new connection each time.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them, not Django
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": 1,
+            "max_size": envint("DATABASE_POOL_SIZE", 4),
+            "max_idle": 300,
+            "timeout": 30,
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
