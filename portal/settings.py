@@ -231,6 +231,9 @@ IMAGE_UPLOAD_MAX_BYTES = envint("IMAGE_UPLOAD_MAX_BYTES", 1024**3)
 
 # Agent options. AGENT_WORKERS: processes running an agent's jobs concurrently.
 AGENT_WORKERS = envint("AGENT_WORKERS", 3)
+# The storage hosts whose agents `make run` starts on this machine (empty: every configured
+# host); a machine that serves its own runs `manage.py agent --host` there.
+AGENT_HOSTS = envlist("AGENT_HOSTS", [])
 VOLUME_CLEAR = envstr("VOLUME_CLEAR", "zero")
 VOLUME_CLEAR_SIZE = envint("VOLUME_CLEAR_SIZE", 0)
 AGENT_DATA_DIR = Path(envstr("CINDERLAB_AGENT_DATA", str(VAR_DIR / "agents")))

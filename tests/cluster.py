@@ -46,6 +46,24 @@ def child_env(**extra: str) -> dict:
     return env
 
 
+def keystone_token(url: str, user: str, password: str, project: str = "demo") -> tuple[str, str]:
+    """(token, project id): Keystone password authentication against a running server."""
+    import requests
+
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": user, "password": password}},
+            },
+            "scope": {"project": {"name": project}},
+        }
+    }
+    answer = requests.post(f"{url}/identity/v3/auth/tokens", json=body, timeout=30)
+    answer.raise_for_status()
+    return answer.headers["X-Subject-Token"], answer.json()["token"]["project"]["id"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from core.kernel.procs import child_preexec
 from portal import supervision
-from tests.cluster import BASE, free_port
+from tests.cluster import BASE, free_port, keystone_token
 from tests.waiting import wait_until
 
 PASSWORD = "fault-suite-password"
@@ -177,19 +177,7 @@ class Stack:
     def token(self, user: str = "demo") -> tuple[str, str]:
         """(token, project id) for a demo user, scoped to project demo."""
         if user not in self.token_cache:
-            body = {
-                "auth": {
-                    "identity": {
-                        "methods": ["password"],
-                        "password": {"user": {"name": user, "password": PASSWORD}},
-                    },
-                    "scope": {"project": {"name": "demo"}},
-                }
-            }
-            answer = requests.post(f"{self.url}/identity/v3/auth/tokens", json=body, timeout=30)
-            answer.raise_for_status()
-            project = answer.json()["token"]["project"]["id"]
-            self.token_cache[user] = (answer.headers["X-Subject-Token"], project)
+            self.token_cache[user] = keystone_token(self.url, user, PASSWORD)
         return self.token_cache[user]
 
     def call(self, method: str, path: str, body=None, user: str = "demo") -> requests.Response:
