@@ -41,14 +41,45 @@ class FilterStep:
     failed: dict[str, str]
 
 
-@dataclass(slots=True)
+class _Parts:
+    """Each weigher's raw and normalised weights over the survivors, in survivor order:
+    a pool's breakdown is built from them only when someone reads it (the stored trace
+    keeps the best 25 of hundreds)."""
+
+    __slots__ = ("weighers",)
+
+    def __init__(self) -> None:
+        self.weighers: list[tuple[str, float, list[float], list[float]]] = []
+
+    def breakdown(self, index: int) -> dict[str, dict[str, float]]:
+        return {
+            label: {"raw": raw[index], "normalised": scaled[index], "weighted": m * scaled[index]}
+            for label, m, raw, scaled in self.weighers
+        }
+
+
 class Weighed:
     """A surviving pool's total weight and what each weigher contributed."""
 
-    name: str
-    weight: float
-    #: weigher name -> {"raw": r, "normalised": n, "weighted": multiplier × n}
-    per_weigher: dict[str, dict[str, float]]
+    __slots__ = ("name", "weight", "_parts", "_index", "_breakdown")
+
+    def __init__(self, name: str, weight: float, parts: _Parts | None = None, index: int = 0):
+        self.name = name
+        self.weight = weight
+        self._parts = parts
+        self._index = index
+        self._breakdown: dict[str, dict[str, float]] | None = None
+
+    @property
+    def per_weigher(self) -> dict[str, dict[str, float]]:
+        """weigher name -> {"raw": r, "normalised": n, "weighted": multiplier × n}"""
+        if self._breakdown is None:
+            parts = self._parts
+            self._breakdown = parts.breakdown(self._index) if parts is not None else {}
+        return self._breakdown
+
+    def __repr__(self) -> str:
+        return f"Weighed({self.name!r}, {self.weight!r})"
 
 
 @dataclass
@@ -103,28 +134,19 @@ def decide(pools: list[PoolState], req: Request, opts: Options | None = None) ->
 
     weighers = _make_weighers(opts.weighers, opts)
     totals = [0.0] * len(survivors)  # Cinder starts every total at 0.0
-    breakdowns: list[dict[str, dict[str, float]]]
-    breakdowns = [{} for _ in survivors] if trace and len(weighers) > 1 else []
+    parts = _Parts() if trace else None
     for weigher in weighers:
         raw = weigher.raw_weights(survivors, req)
         scaled = normalise(raw)
         m = weigher.multiplier
         totals = [t + m * n for t, n in zip(totals, scaled, strict=True)]
-        if not trace:
-            continue
-        label = weigher.name
-        if len(weighers) == 1:  # the default: build each breakdown in one go
-            breakdowns = [
-                {label: {"raw": r, "normalised": n, "weighted": m * n}}
-                for r, n in zip(raw, scaled, strict=True)
-            ]
-        else:
-            for breakdown, r, n in zip(breakdowns, raw, scaled, strict=True):
-                breakdown[label] = {"raw": r, "normalised": n, "weighted": m * n}
-    if not breakdowns:
-        breakdowns = [{} for _ in survivors]
+        if parts is not None:
+            parts.weighers.append((weigher.name, m, raw, scaled))
 
-    unsorted = list(map(Weighed, [pool.name for pool in survivors], totals, breakdowns))
+    unsorted = [
+        Weighed(pool.name, total, parts, index)
+        for index, (pool, total) in enumerate(zip(survivors, totals, strict=True))
+    ]
     # Stable, highest first: ties keep fleet order, as Cinder's sorted(reverse=True) does.
     weighed = sorted(unsorted, key=_by_weight, reverse=True)
     return Decision(steps, weighed, weighed[0].name, None, _since(started))
