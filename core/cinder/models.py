@@ -297,7 +297,7 @@ class Volume(CompareAndSwap, models.Model):
     launched_at = models.DateTimeField(null=True, blank=True)
     # The lifecycle's bookkeeping, as Cinder's columns of the same names.
     previous_status = models.CharField(max_length=32, blank=True)
-    migration_status = models.CharField(max_length=32, blank=True)
+    migration_status = models.CharField(max_length=255, blank=True)  # "target:<id>" too
     name_id = models.UUIDField(null=True, blank=True, help_text="whose LV holds the data")
     provider_location = models.CharField(max_length=255, blank=True)
     provider_auth = models.CharField(max_length=255, blank=True)
