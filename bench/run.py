@@ -6,7 +6,10 @@
    trace on, plus building the DecisionTrace record (bounded above 100 pools, see
    scheduler/trace.py) and ``json.dumps`` of it, for 1,000 and 10,000 pools,
    cold and warm; and, for comparison, the whole unbounded ``to_json`` + dumps.
-3. ``bench/bench_api.py`` if it exists (arguments from ``BENCH_API_ARGS``; set
+3. Cinder's own filter-and-weigh pass over the same 1,000 pools (``bench/cinder_pass.py``,
+   run in ``.venv-cinder``, made once with Cinder from PyPI; ``BENCH_SKIP_CINDER=1`` skips
+   it), against the stored decision above: the aim is at most a third of Cinder's.
+4. ``bench/bench_api.py`` if it exists (arguments from ``BENCH_API_ARGS``; set
    ``BENCH_SKIP_API=1`` to skip it).
 
 Figures are medians and 95th percentiles in milliseconds, CPU time of this
@@ -65,7 +68,8 @@ def measure(run: Callable[[], tuple[float, float, int]], reps: int) -> tuple[flo
     return (*summary(list(walls)), *summary(list(cpus)), sizes[-1])
 
 
-def stored_trace_table(reps: int) -> None:
+def stored_trace_table(reps: int) -> float:
+    """Print the table; return the warm 1,000-pool stored decision's CPU median (ms)."""
     banner("Scheduler: one decision as stored (decide + DecisionTrace record + json.dumps)")
     req, opts = Request(size=10), Options(trace=True)
     header = (
@@ -75,6 +79,7 @@ def stored_trace_table(reps: int) -> None:
     print("defaults (3 filters, CapacityWeigher), untyped 10 GiB: nearly every pool is weighed\n")
     print(header)
     print("-" * len(header))
+    stored = float("nan")
     for size in (1_000, 10_000):
         pools = synthetic_fleet(size)
         n = reps if size == 1_000 else max(20, reps // 5)
@@ -84,11 +89,58 @@ def stored_trace_table(reps: int) -> None:
                     stored_decision(pools, req, opts, cold, whole), n
                 )
                 label = "whole" if whole else "bounded"
+                if size == 1_000 and not whole and not cold:
+                    stored = cpu
                 print(
                     f"{size:>6} {label:>9} {'cold' if cold else 'warm':>5} {wall:>11.3f}"
                     f" {wall95:>9.3f} {cpu:>10.3f} {cpu95:>8.3f} {nbytes:>10}",
                     flush=True,
                 )
+    return stored
+
+
+CINDER_VERSION = "29.0.0"
+CINDER_VENV = ROOT / ".venv-cinder"
+
+
+def cinder_python() -> Path | None:
+    """``.venv-cinder`` with the pinned Cinder, made once; None if it cannot be installed."""
+    marker = CINDER_VENV / f".cinder-{CINDER_VERSION}"
+    if not marker.exists():
+        pip = [str(CINDER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        try:
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(CINDER_VENV)], check=True)
+            subprocess.run([*pip, f"cinder=={CINDER_VERSION}"], check=True)
+        except (OSError, subprocess.CalledProcessError) as error:
+            print(f"Cinder could not be installed ({error}); no comparison", flush=True)
+            return None
+        marker.touch()
+    return CINDER_VENV / "bin" / "python"
+
+
+def cinder_comparison(ours_ms: float, reps: int) -> None:
+    banner("Cinder's own filter-and-weigh pass, 1,000 pools (bench/cinder_pass.py)")
+    python = cinder_python()
+    if python is None:
+        return
+    found = subprocess.run(
+        [str(python), str(BENCH / "cinder_pass.py"), "--reps", str(reps)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        print(f"cinder_pass.py failed:\n{found.stderr[-2000:]}", flush=True)
+        return
+    cinder = json.loads(found.stdout.strip().splitlines()[-1])
+    ratio = cinder["cpu_median_ms"] / ours_ms
+    print(
+        f"Cinder {CINDER_VERSION}: {cinder['cpu_median_ms']:.2f} ms CPU median"
+        f" (p95 {cinder['cpu_p95_ms']:.2f}), {cinder['weighed']} pools weighed\n"
+        f"Cinderlab, decide + bounded record + dumps, warm: {ours_ms:.2f} ms"
+        f" = 1/{ratio:.1f} of Cinder's (aim: at most 1/3)",
+        flush=True,
+    )
 
 
 def run_script(name: str, args: list[str]) -> int:
@@ -99,7 +151,9 @@ def main() -> int:
     reps = int(os.environ.get("BENCH_REPS", "200"))
     banner("Scheduler: decide() alone (bench/bench_scheduler.py)")
     code = run_script("bench_scheduler.py", ["--reps", str(reps)])
-    stored_trace_table(reps)
+    stored = stored_trace_table(reps)
+    if not os.environ.get("BENCH_SKIP_CINDER"):
+        cinder_comparison(stored, reps)
     if (BENCH / "bench_api.py").exists() and not os.environ.get("BENCH_SKIP_API"):
         banner("Block Storage API end to end (bench/bench_api.py)")
         code = run_script("bench_api.py", shlex.split(os.environ.get("BENCH_API_ARGS", ""))) or code
