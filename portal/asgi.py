@@ -14,9 +14,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
+from core.kernel.runtime import warm_up  # noqa: E402
 from portal.origin import SameOriginValidator  # noqa: E402
 from portal.routing import websocket_urlpatterns  # noqa: E402
+
+# Pay now, once per web process, what the first requests would: importing every view
+# and taskflow's first engine load (the API flow runs in the request).
+get_resolver().url_patterns  # noqa: B018
+warm_up(("volumes.api",))
 
 application = ProtocolTypeRouter(
     {
