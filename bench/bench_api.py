@@ -300,11 +300,14 @@ def bench_rate(
 
     creates = Phase("create", rate)
     cpu_before = meter.read() if meter else None
+    load_before = os.getloadavg()[0]
     run_phase(client, creates, count, create, "creating", run, poll, drain)
     cpu_after = meter.read() if meter else None
     available = client.ids_with_status(run, "available") or set()
     made = [i.volume_id for i in creates.items if i.volume_id]
     results = [summarize(creates, available, duration)]
+    # The machine's 1-minute load around the phase (ours included: read it against ~2).
+    results[0]["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if meter:
         results[0]["cpu_ms_per_volume"] = meter.per_volume(cpu_before, cpu_after, count)
 
@@ -315,11 +318,13 @@ def bench_rate(
 
     deletes = Phase("delete", rate)
     cpu_before = meter.read() if meter else None
+    load_before = os.getloadavg()[0]
     run_phase(client, deletes, len(made), delete, "deleting", run, poll, drain)
     cpu_after = meter.read() if meter else None
     leftovers = client.ids_with_status(run, "") or set()
     gone = {v for v in made if v not in leftovers}
     results.append(summarize(deletes, gone, len(made) / rate))
+    results[1]["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if meter:
         results[1]["cpu_ms_per_volume"] = meter.per_volume(cpu_before, cpu_after, len(made))
     return results
@@ -405,15 +410,15 @@ def main() -> int:
 def print_table(results: list[dict]) -> None:
     print(
         "\n| phase | offered/s | requests | HTTP p50 ms | p50 s | p95 s | p99 s | max s | "
-        "throughput/s | errors |"
+        "throughput/s | errors | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         errors = r["http_errors"] + r["error_status"] + r["not_settled"]
         print(
             f"| {r['phase']} | {r['offered_per_s']:g} | {r['requests']} | {r['http_p50_ms']} | "
             f"{r['p50_s']} | {r['p95_s']} | {r['p99_s']} | {r['max_s']} | "
-            f"{r['throughput_per_s']} | {errors} |"
+            f"{r['throughput_per_s']} | {errors} | {'→'.join(map(str, r.get('load', [])))} |"
         )
     cpu_rows = [r for r in results if r.get("cpu_ms_per_volume")]
     if cpu_rows:
