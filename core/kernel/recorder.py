@@ -7,6 +7,7 @@ creates the run and its task rows if they do not exist yet, or updates what chan
 one transaction. A write happens
 - when the flow's last task starts, so the run and everything before it are recorded
   before that task's effect (a flow's last task sets the volume's status) can be seen;
+- when a task fails, so the failure is recorded before the reverts set an error status;
 - when the flow ends;
 - ``WRITE_DELAY`` after a transition not yet written, so a slow task (a copy) still
   shows ``running`` on the page while it runs;
@@ -324,6 +325,8 @@ class FlowRecorder(base.Listener):
             time.sleep(self.hold)  # teaching pace: the hold *is* the point
         elif state == states.RUNNING and t.atom_name == self.last_task and not self.deferred:
             self.write()  # recorded before the last task's effect shows
+        elif state == states.FAILURE and not self.deferred:
+            self.write()  # recorded before the reverts' effects (an error status) show
 
     @staticmethod
     def _record(t: _TaskState, state, now: datetime, result, inputs: dict | None) -> None:
