@@ -1,5 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
+The REST API runs on a few lasting threads through Django's WSGI handler, the pages
+through its ASGI handler (see portal/api_threads.py).
+
 Websockets pass the same-origin check (scheme, host and port: against
 cross-site hijacking) and the session auth middleware before any consumer
 sees them.
@@ -14,9 +17,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from core.kernel.runtime import warm_up  # noqa: E402
+from portal.api_threads import ApiOnThreads  # noqa: E402
 from portal.origin import SameOriginValidator  # noqa: E402
 from portal.routing import websocket_urlpatterns  # noqa: E402
 
@@ -27,7 +32,7 @@ warm_up(("volumes.api",))
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": ApiOnThreads(django_asgi_app, settings.OSAPI_VOLUME_THREADS),
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
