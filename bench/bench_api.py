@@ -11,10 +11,12 @@ For each offered rate R:
 1. Create phase: POST /v3/volumes (1 GiB, type ``thin``, tagged with run
    metadata) at fixed instants t0 + i/R for ``duration`` seconds (open loop:
    a slow answer does not delay the next request), from a thread pool.
-2. A poller lists ``volumes/detail?status=creating`` for the run's metadata
-   every ``poll`` seconds; a volume that has left ``creating`` is settled at
-   the moment that listing came back (so latencies are upper bounds, within
-   one poll interval). A final listing tells ``available`` from ``error``.
+2. A poller lists, every ``poll`` seconds, the run's volumes that became
+   ``available`` since shortly before its last look (``volumes?status=available
+   &updated_at=gte:...``, microversion 3.60), and the ``error`` ones once a
+   second; a volume is settled at the moment the listing that shows it came
+   back (so latencies are upper bounds, within one poll interval). A final
+   listing tells ``available`` from ``error``.
 3. Delete phase: DELETE each volume at the same offered rate; settled when it
    no longer appears in ``status=deleting``; a final listing counts leftovers.
 Reported per phase: POST latency and POST -> settled latency (p50/p95/p99),
@@ -38,6 +40,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -110,19 +113,21 @@ class Client:
             method, f"{self.url}/v3{path}", headers=self.headers, timeout=120, **kwargs
         )
 
-    def ids_with_status(self, run: str, status: str) -> set[str] | None:
+    def ids_with_status(self, run: str, status: str, updated_since: str = "") -> set[str] | None:
         metadata = json.dumps({"bench": run}).replace('"', "'")
         params = {"metadata": metadata, "limit": 1000}
         if status:
             params["status"] = status
+        if updated_since:
+            params["updated_at"] = f"gte:{updated_since}"
         ids: set[str] = set()
-        path = "/volumes/detail"
+        path = "/volumes"  # the summary: the server filters, ids are all we need
         while True:
             answer = self.call("GET", path, params=params)
             if answer.status_code != 200:
                 return None
             body = answer.json()
-            ids.update(v["id"] for v in body["volumes"] if not status or v["status"] == status)
+            ids.update(v["id"] for v in body["volumes"])
             links = body.get("volumes_links")
             if not links:
                 return ids
@@ -141,25 +146,63 @@ def offered(rate: float, count: int, action) -> None:
             pool.submit(action, i)
 
 
-def watch(
-    client: Client,
-    run: str,
-    phase: Phase,
-    status: str,
-    poll: float,
-    drain: float,
-    sending: threading.Event,
-) -> None:
-    """Settle items that left ``status``; stop when all settled or ``drain`` s after sending."""
+class Leaving:
+    """Volumes that have left ``status``: one listing of the run's volumes still in it
+    (the delete phase: a deleted volume is gone from every listing)."""
+
+    def __init__(self, client: Client, run: str, status: str):
+        self.client, self.run, self.status = client, run, status
+
+    def __call__(self, items: list[Item]) -> set[str] | None:
+        pending = self.client.ids_with_status(self.run, self.status)
+        if pending is None:
+            return None
+        return {i.volume_id for i in items if i.volume_id and i.volume_id not in pending}
+
+
+class Settled:
+    """Volumes that have left ``creating``, seen through 3.60's ``updated_at`` filter: each
+    look lists only the run's volumes that became ``available`` since shortly before the
+    last look, so it costs the same whatever the backlog (a listing of every volume still
+    ``creating`` grows with it, and past saturation the watching would eat the CPU it
+    measures). ``error`` volumes are looked for once a second. Assumes this machine's
+    clock and the server's agree within ``MARGIN``."""
+
+    MARGIN = 1.0
+    ERROR_EVERY = 10
+
+    def __init__(self, client: Client, run: str):
+        self.client, self.run = client, run
+        self.done: set[str] = set()
+        self.since: datetime | None = None
+        self.looks = 0
+
+    def __call__(self, items: list[Item]) -> set[str] | None:
+        asked = datetime.now(UTC)
+        since = self.since or asked - timedelta(seconds=60)
+        stamp = since.replace(tzinfo=None).isoformat()
+        available = self.client.ids_with_status(self.run, "available", updated_since=stamp)
+        if available is None:
+            return None
+        self.done |= available
+        if self.looks % self.ERROR_EVERY == 0:
+            self.done |= self.client.ids_with_status(self.run, "error") or set()
+        self.looks += 1
+        self.since = asked - timedelta(seconds=self.MARGIN)
+        return self.done
+
+
+def watch(phase: Phase, settled_ids, poll: float, drain: float, sending: threading.Event) -> None:
+    """Settle items ``settled_ids`` reports; stop when all settled or ``drain`` s after sending."""
     deadline = None
     while True:
         asked = time.monotonic()
-        pending_ids = client.ids_with_status(run, status)
+        done = settled_ids(phase.items)
         now = time.monotonic()
-        if pending_ids is not None:
+        if done is not None:
             for item in phase.items:
                 if item.volume_id and not item.settled and item.answered < asked:
-                    if item.volume_id not in pending_ids:
+                    if item.volume_id in done:
                         item.settled = now
         if not sending.is_set():
             deadline = deadline or now + drain
@@ -178,8 +221,7 @@ def run_phase(
     phase: Phase,
     count: int,
     request,
-    status: str,
-    run: str,
+    settled_ids,
     poll: float,
     drain: float,
 ) -> None:
@@ -200,7 +242,7 @@ def run_phase(
         item.answered = time.monotonic()
 
     watcher = threading.Thread(
-        target=watch, args=(client, run, phase, status, poll, drain, sending), daemon=True
+        target=watch, args=(phase, settled_ids, poll, drain, sending), daemon=True
     )
     watcher.start()
     phase.started = time.monotonic()
@@ -301,7 +343,7 @@ def bench_rate(
     creates = Phase("create", rate)
     cpu_before = meter.read() if meter else None
     load_before = os.getloadavg()[0]
-    run_phase(client, creates, count, create, "creating", run, poll, drain)
+    run_phase(client, creates, count, create, Settled(client, run), poll, drain)
     cpu_after = meter.read() if meter else None
     available = client.ids_with_status(run, "available") or set()
     made = [i.volume_id for i in creates.items if i.volume_id]
@@ -319,7 +361,7 @@ def bench_rate(
     deletes = Phase("delete", rate)
     cpu_before = meter.read() if meter else None
     load_before = os.getloadavg()[0]
-    run_phase(client, deletes, len(made), delete, "deleting", run, poll, drain)
+    run_phase(client, deletes, len(made), delete, Leaving(client, run, "deleting"), poll, drain)
     cpu_after = meter.read() if meter else None
     leftovers = client.ids_with_status(run, "") or set()
     gone = {v for v in made if v not in leftovers}
