@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -288,10 +289,13 @@ def summarize(phase: Phase, final_ok: set[str], duration: float) -> dict:
 
 class CpuMeter:
     """CPU seconds used so far by each service of a launched stack (children included);
-    the copies of one program (``daphne-1``, ``daphne-2``) count together."""
+    the copies of one program (``daphne-1``, ``daphne-2``) count together. Also this
+    benchmark's own process (its requests and watching share the two cores), and the
+    machine's servers named in ``servers`` (``postgres``, ``redis-server``) when used."""
 
-    def __init__(self, launcher) -> None:
+    def __init__(self, launcher, servers: tuple[str, ...] = ()) -> None:
         self.launcher = launcher
+        self.servers = servers
 
     def read(self) -> dict[str, float]:
         from portal import supervision
@@ -311,6 +315,13 @@ class CpuMeter:
             except psutil.Error:
                 continue
             used[name] = used.get(name, 0.0) + total
+        mine = psutil.Process().cpu_times()
+        used["bench client"] = mine.user + mine.system
+        for proc in psutil.process_iter(["name", "cpu_times"]):
+            if proc.info["name"] in self.servers and proc.info["cpu_times"]:
+                name = f"{proc.info['name']} (machine)"
+                times = proc.info["cpu_times"]
+                used[name] = used.get(name, 0.0) + times.user + times.system
         return used
 
     @staticmethod
@@ -372,8 +383,9 @@ def bench_rate(
     return results
 
 
-def launch(var: str, port: int, password: str):
-    """Migrate, seed and start the stack under ``var`` (as `make run`), returning the launcher."""
+def launch(var: str, port: int, password: str, database_url: str = "", redis_url: str = ""):
+    """Migrate, seed and start the stack under ``var`` (as `make run`), returning the launcher.
+    SQLite and the embedded Redis unless ``database_url``/``redis_url`` name others."""
     env = os.environ
     env.update(
         CINDERLAB_VAR=var,
@@ -383,6 +395,15 @@ def launch(var: str, port: int, password: str):
     )
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    shutil.rmtree(BASE / var, ignore_errors=True)
+    if database_url:
+        fresh_postgres(database_url)
+        env["DATABASE_URL"] = database_url
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+        env["REDIS_URL"] = redis_url
     manage = [sys.executable, str(BASE / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], check=True, cwd=BASE)
     subprocess.run([*manage, "seed_demo"], check=True, cwd=BASE, stdout=subprocess.DEVNULL)
@@ -404,6 +425,20 @@ def launch(var: str, port: int, password: str):
     return launcher
 
 
+def fresh_postgres(url: str) -> None:
+    """Drop and make the URL's database, through the server's ``postgres`` database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def unlimited_quota(url: str, password: str, project: str) -> None:
     admin = Client(url, "admin", password, project)
     body = {"quota_set": {"volumes": -1, "gigabytes": -1, "snapshots": -1}}
@@ -413,8 +448,8 @@ def unlimited_quota(url: str, password: str, project: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="5,10,20,40")
-    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--rates", default="5,10,20,30,45,60")
+    parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--poll", type=float, default=0.1)
     parser.add_argument("--drain", type=float, default=120.0)
     parser.add_argument("--url")
@@ -424,17 +459,30 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8976)
     parser.add_argument("--var", default="var/bench-api")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", ""),
+        help="a PostgreSQL URL: its database is dropped and made afresh (default: SQLite)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", ""),
+        help="an external Redis, flushed first (default: the embedded one)",
+    )
     args = parser.parse_args()
 
     launcher = None
     url = args.url
     if not url:
-        launcher = launch(args.var, args.port, args.password)
+        launcher = launch(args.var, args.port, args.password, args.database_url, args.redis_url)
         url = f"http://127.0.0.1:{args.port}"
     try:
         unlimited_quota(url, args.password, args.project)
         client = Client(url, args.username, args.password, args.project)
-        meter = CpuMeter(launcher) if launcher is not None else None
+        servers = (("postgres",) if args.database_url else ()) + (
+            ("redis-server",) if args.redis_url else ()
+        )
+        meter = CpuMeter(launcher, servers) if launcher is not None else None
         results = []
         for rate in [float(r) for r in args.rates.split(",")]:
             for row in bench_rate(client, rate, args.duration, args.poll, args.drain, meter):
