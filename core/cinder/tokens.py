@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from core.cinder.models import Membership, Project, Token
@@ -27,8 +28,9 @@ IMPLIED_ROLES = {
 }
 
 
-def roles_for(user, project: Project | None) -> list[str]:
-    """Keystone role names the user holds on the project ([] if not a member).
+def roles_for(user, project: Project | None, role: str | None = "") -> list[str]:
+    """Keystone role names the user holds on the project ([] if not a member); ``role``
+    is the membership's, when the caller has read it already (None: not a member).
 
     Superusers are admins everywhere, as Keystone's cloud admin.
     """
@@ -36,8 +38,10 @@ def roles_for(user, project: Project | None) -> list[str]:
         return []
     if user.is_superuser:
         return IMPLIED_ROLES["admin"]
-    membership = Membership.objects.filter(user=user, project=project).first()
-    return IMPLIED_ROLES.get(membership.role, []) if membership else []
+    if role == "":
+        membership = Membership.objects.filter(user=user, project=project).first()
+        role = membership.role if membership else None
+    return IMPLIED_ROLES.get(role, []) if role else []
 
 
 @dataclass
@@ -73,14 +77,16 @@ def validate(raw: str | None) -> Token | None:
     """The live token for ``raw``: not expired, not revoked, user active, still a member."""
     if not raw:
         return None
+    membership = Membership.objects.filter(user=OuterRef("user"), project=OuterRef("project"))
     token = (
         Token.objects.select_related("user", "project")
+        .annotate(member_role=Subquery(membership.values("role")[:1]))
         .filter(digest=digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
-    )
+    )  # one query: the token, its user, project and the user's role there
     if token is None or not token.user.is_active or token.credential != credential(token.user):
         return None
-    token.roles = roles_for(token.user, token.project)  # read once, for the caller too
+    token.roles = roles_for(token.user, token.project, token.member_role)  # for the caller too
     if token.project_id and not token.roles:
         return None
     return token
