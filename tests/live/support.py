@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import Client
 
@@ -76,3 +77,10 @@ def logged_in(comm, user):
 
 def ws_url(server: str, path: str) -> str:
     return f"ws://{urlsplit(server).netloc}{path}"
+
+
+async def in_db_thread(func, *args, **kwargs):
+    """ORM work from a test's event loop, on a thread that gives its database connection
+    back afterwards (under PostgreSQL's pool a connection left on a thread is a slot lost;
+    ``asyncio.to_thread`` leaves it there)."""
+    return await database_sync_to_async(func)(*args, **kwargs)

@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from core.cinder.models import Membership, Volume, VolumeType
 from core.kernel import events
 from core.kernel.live import FORBIDDEN
-from tests.live.support import logged_in
+from tests.live.support import in_db_thread, logged_in
 from volumes.consumers import VolumeConsumer
 
 pytestmark = pytest.mark.integration
@@ -56,9 +56,7 @@ def test_a_burst_of_nudges_is_coalesced_and_ends_with_the_final_picture(world, v
         first = await comm.receive_from(timeout=10)
         layer = get_channel_layer()
         for i in range(1, 51):
-            await asyncio.to_thread(
-                Volume.objects.filter(id=volume.id).update, display_name=f"v-{i}"
-            )
+            await in_db_thread(Volume.objects.filter(id=volume.id).update, display_name=f"v-{i}")
             # Several watchers' worth of nudges per change, faster than renders.
             group = events.volume_group(volume.id)
             await asyncio.gather(*(layer.group_send(group, nudge(volume)) for _ in range(4)))
@@ -83,7 +81,7 @@ def test_a_member_removed_mid_stream_is_disconnected(world, volume):
         connected, _ = await comm.connect(timeout=10)
         assert connected
         await comm.receive_from(timeout=10)
-        await asyncio.to_thread(
+        await in_db_thread(
             Membership.objects.filter(user=world.member, project=world.project).delete
         )
         await get_channel_layer().group_send(events.volume_group(volume.id), nudge(volume))
@@ -101,7 +99,7 @@ def test_a_reconnecting_page_gets_the_current_picture_at_once(world, volume):
         await comm.receive_from(timeout=10)
         await comm.disconnect()
         # Changes while the page is away, with nobody to tell.
-        await asyncio.to_thread(
+        await in_db_thread(
             Volume.objects.filter(id=volume.id).update, status="error", display_name="later"
         )
         again = communicator(volume, world.owner)
@@ -123,7 +121,7 @@ def test_logging_out_elsewhere_ends_the_stream(world, volume):
         comm = communicator(volume, world.member)
         assert (await comm.connect(timeout=10))[0]
         await comm.receive_from(timeout=10)
-        await asyncio.to_thread(Session.objects.all().delete)  # logged out in every tab
+        await in_db_thread(Session.objects.all().delete)  # logged out in every tab
         await get_channel_layer().group_send(events.volume_group(volume.id), nudge(volume))
         return await comm.receive_output(timeout=10)
 
@@ -150,9 +148,7 @@ def test_an_admin_demoted_mid_stream_stops_seeing_other_projects(world):
     async def scenario():
         assert (await comm.connect(timeout=10))[0]
         first = await comm.receive_from(timeout=10)
-        await asyncio.to_thread(
-            get_user_model().objects.filter(pk=admin.pk).update, is_superuser=False
-        )
+        await in_db_thread(get_user_model().objects.filter(pk=admin.pk).update, is_superuser=False)
         await get_channel_layer().group_send(
             events.project_group(world.project.pk), {"type": "volume.changed"}
         )

@@ -1,7 +1,5 @@
 """``/ws/quota/<project>/``: the bars fragment on connect, and again after each change."""
 
-import asyncio
-
 import pytest
 from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
@@ -9,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 
 from core.cinder import quota
 from portal.routing import websocket_urlpatterns
-from tests.live.support import logged_in
+from tests.live.support import in_db_thread, logged_in
 from tests.quota.helpers import limit
 
 pytestmark = pytest.mark.integration
@@ -73,7 +71,7 @@ def test_a_member_removed_mid_stream_gets_no_more_bars(world):
         connected, _ = await comm.connect()
         assert connected
         await comm.receive_from(timeout=20)
-        await asyncio.to_thread(
+        await in_db_thread(
             Membership.objects.filter(user=world.member, project=world.project).delete
         )
         await _reserve(world.project.pk)
