@@ -202,7 +202,7 @@ class SimulatedRunner(BaseRunner):
         columns = report_columns(
             invocation, "lv_name,vg_name,lv_attr,lv_size,pool_lv,origin,data_percent"
         )
-        lvs = {lv.name: lv for lv in self.vg.logical_volumes()}
+        lvs, info = self.vg.lvs_and_info()
         chosen: list[LogicalVolume] = []
         for target in invocation.positionals or [self.vg.vg_name]:
             vg_name, _, lv_name = target.removeprefix("/dev/").partition("/")
@@ -214,7 +214,6 @@ class SimulatedRunner(BaseRunner):
                 chosen.append(lvs[lv_name])
             else:
                 reply.fail(f'Failed to find logical volume "{vg_name}/{lv_name}"')
-        info = self.vg.info()
         rows = [self._lv_row(lv, lvs, info) for lv in chosen]
         return report(reply, invocation, columns, LV_FIELDS, rows)
 

@@ -25,7 +25,7 @@ import random
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -92,9 +92,18 @@ class _State:
         return self.extent_count - sum(lv.allocated_extents for lv in self.lvs.values())
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data["lvs"] = [asdict(lv) for lv in self.lvs.values()]
-        return json.dumps(data, indent=1)
+        # Compact, and the LVs' own dicts: every lvcreate and lvremove rewrites the file, so
+        # its cost grows with the LVs (indent= would take json's pure-Python encoder and
+        # asdict() a deep copy: 9.3 ms a change with 900 LVs, 3.1 ms this way).
+        return json.dumps(
+            {
+                "vg_name": self.vg_name,
+                "uuid": self.uuid,
+                "extent_bytes": self.extent_bytes,
+                "extent_count": self.extent_count,
+                "lvs": [vars(lv) for lv in self.lvs.values()],
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> _State:
@@ -189,7 +198,15 @@ class SimulatedVolumeGroup:
 
     def info(self) -> dict:
         """The group's own numbers, as ``vgs`` reports them."""
+        return self._info(self._read())
+
+    def lvs_and_info(self) -> tuple[dict[str, LogicalVolume], dict]:
+        """The LVs by name and the group's numbers from one read (an ``lvs`` report's)."""
         state = self._read()
+        return state.lvs, self._info(state)
+
+    @staticmethod
+    def _info(state: _State) -> dict:
         return {
             "name": state.vg_name,
             "uuid": state.uuid,
