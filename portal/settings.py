@@ -228,8 +228,10 @@ DEFAULT_VOLUME_TYPE = envstr("DEFAULT_VOLUME_TYPE", "__DEFAULT__")
 # osapi_volume_workers, which defaults to the number of CPUs.
 OSAPI_VOLUME_WORKERS = envint("OSAPI_VOLUME_WORKERS", os.cpu_count() or 1)
 # Threads per web process that run REST API requests (portal/api_threads.py); more
-# requests wait in line for one.
-OSAPI_VOLUME_THREADS = envint("OSAPI_VOLUME_THREADS", 8)
+# requests wait in line for one. The GIL runs one at a time: a few let requests waiting on
+# the database overlap, more only contend (at 45 creates/s offered, 4 completed 22.2/s where
+# 8 completed 18.6/s).
+OSAPI_VOLUME_THREADS = envint("OSAPI_VOLUME_THREADS", 4)
 
 # The largest API request body (bytes): oslo.middleware's max_request_body_size, as Cinder.
 API_MAX_REQUEST_BODY = envint("API_MAX_REQUEST_BODY", 114688)
