@@ -214,30 +214,37 @@ class SimulatedRunner(BaseRunner):
                 chosen.append(lvs[lv_name])
             else:
                 reply.fail(f'Failed to find logical volume "{vg_name}/{lv_name}"')
-        rows = [self._lv_row(lv, lvs, info) for lv in chosen]
+        # Only the columns asked for: lv_attr looks at every other LV and Data% reads the
+        # data files, so a whole-group listing (Cinder's get_volumes after every delete)
+        # computing them for every row grew with the square of the LVs.
+        wanted = {LV_FIELDS[c].key for c in columns if c in LV_FIELDS}
+        rows = [self._lv_row(lv, lvs, info, wanted) for lv in chosen]
         return report(reply, invocation, columns, LV_FIELDS, rows)
 
-    def _lv_row(self, lv: LogicalVolume, lvs: dict[str, LogicalVolume], info: dict) -> dict:
-        extent = info["extent_bytes"]
-        size = lv.extents * extent
-        if lv.lv_type == "thin-pool":
-            data = f"{self.vg.data_percent(lv.name):.2f}"
-        elif lv.lv_type == "thin":
-            data = f"{100 * self.vg.allocated_bytes(lv.name) / size:.2f}"
-        elif lv.lv_type == "snapshot":
-            data = "0.00"
-        else:
-            data = ""
-        return {
+    def _lv_row(
+        self, lv: LogicalVolume, lvs: dict[str, LogicalVolume], info: dict, wanted: set[str]
+    ) -> dict:
+        size = lv.extents * info["extent_bytes"]
+        row = {
             "vg_name": info["name"],
             "lv_name": lv.name,
             "lv_size": size,
-            "lv_attr": lv_attr(lv, lvs),
             "origin": lv.origin or "",
             "pool_lv": lv.pool or "",
-            "data_percent": data,
             "lv_path": f"/dev/{info['name']}/{lv.name}",
         }
+        if "lv_attr" in wanted:
+            row["lv_attr"] = lv_attr(lv, lvs)
+        if "data_percent" in wanted:
+            row["data_percent"] = self._data_percent(lv, size)
+        return row
+
+    def _data_percent(self, lv: LogicalVolume, size: int) -> str:
+        if lv.lv_type == "thin-pool":
+            return f"{self.vg.data_percent(lv.name):.2f}"
+        if lv.lv_type == "thin":
+            return f"{100 * self.vg.allocated_bytes(lv.name) / size:.2f}"
+        return "0.00" if lv.lv_type == "snapshot" else ""
 
     # -------------------------------------------------------------------------- dd, qemu-img
 
