@@ -106,8 +106,9 @@ CINDER_VENV = ROOT / ".venv-cinder"
 def cinder_python() -> Path | None:
     """``.venv-cinder`` with the pinned Cinder, made once; None if it cannot be installed."""
     marker = CINDER_VENV / f".cinder-{CINDER_VERSION}"
-    if not marker.exists():
-        pip = [str(CINDER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    python = CINDER_VENV / "bin" / "python"
+    if not (marker.exists() and python.exists()):  # made afresh if half of it is gone
+        pip = [str(python), "-m", "pip", "install", "--quiet"]
         try:
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(CINDER_VENV)], check=True)
             subprocess.run([*pip, f"cinder=={CINDER_VERSION}"], check=True)
@@ -115,7 +116,7 @@ def cinder_python() -> Path | None:
             print(f"Cinder could not be installed ({error}); no comparison", flush=True)
             return None
         marker.touch()
-    return CINDER_VENV / "bin" / "python"
+    return python
 
 
 def cinder_comparison(ours_ms: float, reps: int) -> None:
