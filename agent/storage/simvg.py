@@ -94,7 +94,7 @@ class _State:
     def to_json(self) -> str:
         # Compact, and the LVs' own dicts: every lvcreate and lvremove rewrites the file, so
         # its cost grows with the LVs (indent= would take json's pure-Python encoder and
-        # asdict() a deep copy: 9.3 ms a change with 900 LVs, 3.1 ms this way).
+        # asdict() a deep copy: 9.3 ms a change with 900 LVs, 2.8 ms this way).
         return json.dumps(
             {
                 "vg_name": self.vg_name,

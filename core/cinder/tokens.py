@@ -28,19 +28,21 @@ IMPLIED_ROLES = {
 }
 
 
-def roles_for(user, project: Project | None, role: str | None = "") -> list[str]:
-    """Keystone role names the user holds on the project ([] if not a member); ``role``
-    is the membership's, when the caller has read it already (None: not a member).
+def roles_for(user, project: Project | None) -> list[str]:
+    """Keystone role names the user holds on the project ([] if not a member)."""
+    if project is None or user.is_superuser:
+        return implied_roles(user, project, None)
+    membership = Membership.objects.filter(user=user, project=project).first()
+    return implied_roles(user, project, membership.role if membership else None)
 
-    Superusers are admins everywhere, as Keystone's cloud admin.
-    """
+
+def implied_roles(user, project: Project | None, role: str | None) -> list[str]:
+    """The role names a membership ``role`` (None: not a member) gives on the project.
+    Superusers are admins everywhere, as Keystone's cloud admin."""
     if project is None:
         return []
     if user.is_superuser:
         return IMPLIED_ROLES["admin"]
-    if role == "":
-        membership = Membership.objects.filter(user=user, project=project).first()
-        role = membership.role if membership else None
     return IMPLIED_ROLES.get(role, []) if role else []
 
 
@@ -86,7 +88,7 @@ def validate(raw: str | None) -> Token | None:
     )  # one query: the token, its user, project and the user's role there
     if token is None or not token.user.is_active or token.credential != credential(token.user):
         return None
-    token.roles = roles_for(token.user, token.project, token.member_role)  # for the caller too
+    token.roles = implied_roles(token.user, token.project, token.member_role)  # for the caller
     if token.project_id and not token.roles:
         return None
     return token
