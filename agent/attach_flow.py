@@ -57,7 +57,7 @@ def still_ours(volume_id, tracked: bool) -> bool:
 
 def changed(volume_id) -> None:
     volume = Volume.all_objects.get(id=volume_id)
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)
 
 
 class ManagerStep(flows.CinderTask):

@@ -118,7 +118,7 @@ class DeleteVolumeEntryTask(DeleteTask):
             cleanable.finish("VOLUME", volume_id)
         if deleted:
             messages.notify_volume_usage(volume, "delete.end", self.host)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
         return {"deleted": bool(deleted)}
 
 

@@ -73,7 +73,7 @@ class ExtendVolumeOnBackendTask(ManagerMethodTask):
                     volume, "extend", "driver_failed_extend", result.exception
                 )
             cleanable.finish("VOLUME", volume_id)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
 
 
 class FinishExtendTask(ManagerMethodTask):
@@ -102,7 +102,7 @@ class FinishExtendTask(ManagerMethodTask):
         if won:
             volume.refresh_from_db()
             messages.notify_volume_usage(volume, "resize.end", self.host)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
         return {"size": new_size, "status": volume.status, "committed": won}
 
 

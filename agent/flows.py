@@ -293,7 +293,7 @@ class CreateVolumeFromSpecTask(ManagerTask):
         volume_id = spec["volume_id"]
         self.driver.create_volume(volume_id, spec["volume_size"])
         Volume.conditional_update(volume_id, {"status": "creating"}, status="downloading")
-        events.volume_changed(volume_id, Volume.objects.get(id=volume_id).project_id, "status")
+        events.volume_changed(volume_id, Volume.objects.get(id=volume_id).project_id)
         try:
             self.driver.copy_image_to_volume(
                 volume_id, location, spec["volume_size"], disk_format=meta["disk_format"]

@@ -8,7 +8,6 @@ expects, so a stale job never brings a resource back.
 
 import logging
 
-import taskflow.engines
 from django.db import transaction
 from django.utils import timezone
 from taskflow.exceptions import NotFound
@@ -27,7 +26,7 @@ from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
 from core.cinder import cleanable
 from core.cinder.models import Snapshot, Volume, Worker
-from core.kernel import events
+from core.kernel import events, flows
 from core.kernel.hosts import extract_host
 from core.kernel.recorder import FlowRecorder, run_recorded
 
@@ -48,7 +47,7 @@ def create_volume(
         "volume_id": volume_id,
     }
     flow = get_flow(driver, host, on_reschedule=lambda: publish_capabilities(host, driver))
-    engine = taskflow.engines.load(flow, store=store)
+    engine = flows.load(flow, store)
     attempt = (filter_properties.get("retry") or {}).get("num_attempts", 1)
     with FlowRecorder(
         engine,
@@ -92,8 +91,8 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
         return False
     volume = Volume.objects.get(id=volume_id)
     driver = driver_for(backend_config(host))
-    engine = taskflow.engines.load(
-        delete_flow.get_flow(driver, host), store={"volume_id": volume_id, "cascade": cascade}
+    engine = flows.load(
+        delete_flow.get_flow(driver, host), {"volume_id": volume_id, "cascade": cascade}
     )
     with FlowRecorder(
         engine,
@@ -290,7 +289,7 @@ def delete_snapshot(context: dict, host: str, snapshot_id: str) -> None:
             delete_flow.destroy_snapshot(snapshot)
             cleanable.finish("SNAPSHOT", snapshot_id)
     Volume.objects.filter(id=snapshot.volume_id).update(updated_at=timezone.now())
-    events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
+    events.volume_changed(snapshot.volume_id, snapshot.project_id)
 
 
 def claimed(resource_type: str, resource_id: str, host: str, statuses) -> bool:

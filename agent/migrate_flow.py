@@ -79,7 +79,7 @@ def migration_failed(volume_id: str, move: dict, error: Exception | None) -> Non
         abandon_targets(volume_id, move)
         cleanable.finish("VOLUME", volume_id)
     if volume is not None:
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
 
 
 def abandon_targets(volume_id, move: dict | None = None) -> int:
@@ -116,7 +116,7 @@ class MigrateVolumeTask(MigrateTask):
         ):
             raise exceptions.VolumeMigrationFailed(reason="the migration was ended meanwhile")
         volume = Volume.objects.get(id=volume_id)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
         if force_host_copy:
             return {"driver_assisted": False, "why": "force_host_copy"}
         moved, _update = self.driver.migrate_volume(str(volume.name_id or volume.id))
@@ -241,7 +241,7 @@ class MigrateVolumeCompletionTask(MigrateTask):
                 transaction.set_rollback(True)
         if not handed:
             raise exceptions.VolumeMigrationFailed(reason="the migration was ended meanwhile")
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
         return {"migration_status": "completing", "handed_to": new_volume["host"]}
 
 
@@ -320,7 +320,7 @@ class FinishVolumeMigrationTask(MigrateTask):
         source.refresh_from_db()
         if move["operation"] == "retype":
             messages.notify_volume_usage(source, "retype", self.host)
-        events.volume_changed(volume_id, source.project_id, kind="status")
+        events.volume_changed(volume_id, source.project_id)
         new_type = VolumeType.objects.get(id=source.volume_type_id).name
         return {"host": source.host, "volume_type": new_type, "status": source.status}
 

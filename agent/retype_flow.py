@@ -73,7 +73,7 @@ class RetypeOnBackendTask(RetypeTask):
                     volume, "retype", "unknown", failure.exception if failure else None
                 )
             cleanable.finish("VOLUME", volume_id)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
 
 
 class FinishRetypeTask(RetypeTask):
@@ -122,7 +122,7 @@ class FinishRetypeTask(RetypeTask):
         volume.refresh_from_db()
         if won:
             messages.notify_volume_usage(volume, "retype", self.host)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
         return {"in_place": won, "volume_type": volume.volume_type.name, "host": volume.host}
 
 

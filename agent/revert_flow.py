@@ -62,7 +62,7 @@ class NotifyRevertStartTask(RevertTask):
                 messages.operation_failed(volume, "revert", "unknown", error)
             Snapshot.conditional_update(snapshot_id, {"status": "restoring"}, status="available")
             cleanable.finish("VOLUME", volume_id)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
 
 
 class CreateBackupSnapshotTask(RevertTask):
@@ -98,7 +98,7 @@ class CreateBackupSnapshotTask(RevertTask):
         )
         backup.refresh_from_db()
         messages.notify_snapshot_usage(backup, "create.end", self.host)
-        events.volume_changed(volume.id, volume.project_id, kind="snapshot")
+        events.volume_changed(volume.id, volume.project_id)
         return {"backup_snapshot_id": str(backup.id)}
 
 
@@ -158,7 +158,7 @@ class FinishRevertTask(RevertTask):
         snapshot = Snapshot.objects.select_related("volume").get(id=snapshot_id)
         messages.notify_volume_usage(volume, "revert.end", self.host)
         messages.notify_snapshot_usage(snapshot, "revert.end", self.host)
-        events.volume_changed(volume_id, volume.project_id, kind="status")
+        events.volume_changed(volume_id, volume.project_id)
         return {"status": volume.status, "backup_deleted": bool(backup_id)}
 
     def _delete_backup(self, backup_id: str) -> None:

@@ -68,7 +68,7 @@ class CreateSnapshotOnBackendTask(SnapshotMethodTask):
         with transaction.atomic():
             Snapshot.conditional_update(snapshot.id, {"status": "creating"}, status="error")
             cleanable.finish("SNAPSHOT", snapshot_id)
-        events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
+        events.volume_changed(snapshot.volume_id, snapshot.project_id)
 
 
 class FinishSnapshotTask(SnapshotMethodTask):
@@ -88,7 +88,7 @@ class FinishSnapshotTask(SnapshotMethodTask):
         if won:
             snapshot.refresh_from_db()
             messages.notify_snapshot_usage(snapshot, "create.end", self.host)
-        events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
+        events.volume_changed(snapshot.volume_id, snapshot.project_id)
         return {"status": "available" if won else "moved on"}
 
 

@@ -171,7 +171,9 @@ def main() -> int:
             print(f"\n{args.profile}: own time by package (profiled, so inflated)")
             for name, spent in sorted(by_package.items(), key=lambda kv: -kv[1])[:20]:
                 print(f"  {name:<40} {100 * spent / total:5.1f}%")
-            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats(os.environ.get("PSORT", "tottime")).print_stats(
+                int(os.environ.get("PN", "25"))
+            )
     finally:
         if redis:
             redis.stop()

@@ -3,13 +3,12 @@
 import logging
 from datetime import datetime
 
-import taskflow.engines
 from django.db import transaction
 
 from agent import rpcapi as volume_rpcapi
 from core.cinder import cleanable, messages, quota
 from core.cinder.models import Volume
-from core.kernel import queues
+from core.kernel import flows, queues
 from core.kernel.models import Service
 from core.kernel.recorder import FlowRecorder, run_recorded
 from scheduler import driver, host_manager, operation_flows
@@ -28,7 +27,7 @@ def create_volume(context: dict, volume_id: str, request_spec: dict, filter_prop
         "filter_properties": filter_properties,
         "volume_id": volume_id,
     }
-    engine = taskflow.engines.load(get_flow(), store=store)
+    engine = flows.load(get_flow(), store)
     with FlowRecorder(
         engine,
         volume_id=volume_id,

@@ -10,7 +10,6 @@ import logging
 import socket
 import uuid
 
-import taskflow.engines
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.utils import timezone
 from agent import rpcapi as volume_rpcapi
 from core.cinder import cleanable, exceptions, messages, quota
 from core.cinder.models import Snapshot, Volume, new_request_id
-from core.kernel import events
+from core.kernel import events, flows
 from core.kernel.hosts import extract_host
 from core.kernel.models import Service
 from core.kernel.recorder import FlowRecorder
@@ -78,7 +77,7 @@ def create(
         "scheduler_hints": scheduler_hints or {},
         "optional_args": {"is_quota_committed": False},
     }
-    engine = taskflow.engines.load(get_flow(), store=store)
+    engine = flows.load(get_flow(), store)
     # Refused before the row existed: the recorder leaves nothing behind.
     created = Volume.objects.filter(id=volume_id).exists
     with FlowRecorder(
@@ -163,7 +162,7 @@ def delete(context: dict, volume_id, cascade: bool = False, force: bool = False)
             Snapshot.objects.filter(volume_id=volume.id).update(status="deleting")
         host = Volume.objects.values_list("host", flat=True).get(id=volume.id)
         volume_rpcapi.delete_volume(context, host, str(volume.id), cascade=cascade)
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)
 
 
 def _delete_unscheduled(context: dict, volume: Volume) -> bool:
@@ -235,7 +234,7 @@ def create_snapshot(
     except Exception:
         quota.rollback(reservations)
         raise
-    events.volume_changed(volume.id, volume.project_id, kind="snapshot")
+    events.volume_changed(volume.id, volume.project_id)
     return snapshot
 
 
@@ -251,4 +250,4 @@ def delete_snapshot(context: dict, snapshot_id, force: bool = False) -> None:
                 reason="Snapshot status must be available or error and must not be part of a group."
             )
         volume_rpcapi.delete_snapshot(context, snapshot.volume.host, str(snapshot.id))
-    events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
+    events.volume_changed(snapshot.volume_id, snapshot.project_id)

@@ -408,4 +408,4 @@ def grace_seconds() -> float:
 
 def notify(resource) -> None:
     volume_id = resource.id if isinstance(resource, Volume) else resource.volume_id
-    events.volume_changed(volume_id, resource.project_id, kind="status")
+    events.volume_changed(volume_id, resource.project_id)

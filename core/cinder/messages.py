@@ -48,7 +48,7 @@ def schedule_failed(context: dict, volume_id: str, error: Exception, request_spe
         detail=type(error).__name__,
     )
     scheduler_error(context, volume_id, "create_volume", error, request_spec, "error")
-    events.volume_changed(volume_id, context["project_id"], kind="message")
+    events.volume_changed(volume_id, context["project_id"])
 
 
 def scheduler_error(context: dict, volume_id: str, method: str, error, request_spec, state):
@@ -80,7 +80,7 @@ def driver_failed(context: dict, volume_id: str, error: Exception) -> None:
         + (NOT_ENOUGH_SPACE_FOR_IMAGE if too_big else DRIVER_FAILED_CREATE),
         detail=type(error).__name__,
     )
-    events.volume_changed(volume_id, context["project_id"], kind="message")
+    events.volume_changed(volume_id, context["project_id"])
 
 
 # Cinder's message_field actions and details for the operations after a create. Cinder has
@@ -118,7 +118,7 @@ def operation_failed(volume, action: str, detail: str, error: Exception | None =
         user_message=f"{action_text}: {detail_text}",
         detail=type(error).__name__ if error else detail.upper(),
     )
-    events.volume_changed(volume.id, volume.project_id, kind="message")
+    events.volume_changed(volume.id, volume.project_id)
 
 
 def notify_volume_usage(volume: Volume, event_suffix: str, host: str) -> Notification:
@@ -180,7 +180,7 @@ def _notify(project_id, volume_id, event_type: str, publisher: str, payload: dic
         publisher_id=publisher,
         payload=payload,
     )
-    events.volume_changed(volume_id, project_id, kind="notification")
+    events.volume_changed(volume_id, project_id)
     return note
 
 

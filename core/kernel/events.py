@@ -133,14 +133,14 @@ def flush(timeout: float = 2 * SEND_TIMEOUT) -> bool:
 atexit.register(flush)
 
 
-def volume_changed(volume_id, project_id, kind: str = "flow") -> None:
-    """Tell watchers of the volume, its project and the fleet, once committed."""
+def volume_changed(volume_id, project_id) -> None:
+    """Tell watchers of the volume, its project and the fleet, once committed. The nudge
+    names nothing (watchers re-read what they show), so a round's nudges to one project,
+    or to the fleet, go out once however many volumes changed."""
 
     def publish() -> None:
-        message = {"type": "volume.changed", "volume_id": str(volume_id), "kind": kind}
-        send(volume_group(volume_id), message)
-        send(project_group(project_id), message)
-        send(FLEET_GROUP, message)
+        for group in (volume_group(volume_id), project_group(project_id), FLEET_GROUP):
+            send(group, {"type": "volume.changed"})
 
     transaction.on_commit(publish)
 

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import taskflow.engines
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 from taskflow import states
@@ -42,7 +41,7 @@ from taskflow.exceptions import NotFound
 from taskflow.listeners import base
 from taskflow.types.failure import Failure
 
-from core.kernel import events
+from core.kernel import events, flows
 from core.kernel.models import FlowRun, TaskRun
 from core.kernel.pace import hold_seconds
 
@@ -379,7 +378,7 @@ def run_recorded(taskflow_flow, store: dict, **recorder_kwargs):
     """Load ``taskflow_flow`` with ``store`` and run it under a FlowRecorder; the engine's
     error, if any, propagates once the run is recorded. Returns the engine (its storage
     holds the tasks' results)."""
-    engine = taskflow.engines.load(taskflow_flow, store=store)
+    engine = flows.load(taskflow_flow, store)
     with FlowRecorder(engine, **recorder_kwargs):
         engine.run()
     return engine

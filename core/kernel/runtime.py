@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
-import taskflow.engines
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
@@ -32,6 +31,7 @@ from rq.worker_pool import run_worker as run_pool_worker
 from taskflow import task as taskflow_task
 from taskflow.patterns import linear_flow
 
+from core.kernel import flows
 from core.kernel.models import Service
 from core.kernel.procs import child_preexec
 from core.kernel.queues import redis_connection
@@ -167,7 +167,7 @@ def warm_up(job_modules: tuple[str, ...]) -> None:
     workers start as copies of it."""
     for module in job_modules:
         importlib.import_module(module)
-    taskflow.engines.run(linear_flow.Flow("warm-up").add(_WarmUpTask()))
+    flows.load(linear_flow.Flow("warm-up").add(_WarmUpTask()), {}).run()
 
 
 def run_worker(

@@ -14,10 +14,11 @@ from tests.live.test_consumers import run
 pytestmark = pytest.mark.integration
 
 
-def received_in_group(publish) -> list[dict]:
-    """Join a fresh group, let ``publish(group)`` run in a forked child that flushes and
-    leaves with ``os._exit`` (as an RQ horse), then drain what the group got."""
-    group = f"t-{uuid.uuid4().hex[:8]}"
+def received_in_group(publish, group: str | None = None) -> list[dict]:
+    """Join ``group`` (a fresh one by default), let ``publish(group)`` run in a forked
+    child that flushes and leaves with ``os._exit`` (as an RQ horse), then drain what the
+    group got."""
+    group = group or f"t-{uuid.uuid4().hex[:8]}"
 
     async def scenario():
         layer = get_channel_layer()
@@ -59,3 +60,20 @@ def test_a_burst_of_one_nudge_is_sent_far_fewer_times_than_published(live_db):
     # At least once (after the last publish), and coalesced well under the channel's
     # capacity of 100, so a burst can no longer overflow a watcher's channel.
     assert 1 <= len(got) < 50
+
+
+def test_a_project_watching_many_changing_volumes_is_nudged_once_a_round_not_per_volume(
+    live_db,
+):
+    project_id = uuid.uuid4().hex
+
+    def publish(group):
+        for _ in range(200):
+            events.volume_changed(uuid.uuid4(), project_id)
+
+    got = received_in_group(publish, events.project_group(project_id))
+
+    # The project's page re-reads its volumes on any nudge: 200 changes in one burst
+    # are a handful of nudges, not 200 that each re-render the page.
+    assert 1 <= len(got) < 20
+    assert all(m["type"] == "volume.changed" for m in got)

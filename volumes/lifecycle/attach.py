@@ -17,7 +17,7 @@ NOT_MIGRATING = ("", "success", "error")  # Cinder's AVAILABLE_MIGRATION_STATUS
 
 
 def _changed(volume: Volume) -> None:
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)
 
 
 def _not_in_maintenance(volume: Volume, what: str) -> None:

@@ -25,7 +25,7 @@ from volumes.lifecycle.attach import deletion_allowed
 
 def _changed(volume_id) -> None:
     volume = Volume.objects.get(id=volume_id)
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)
 
 
 def visible(context: dict, all_tenants: bool = False):

@@ -57,4 +57,4 @@ def extend(context: dict, volume: Volume, new_size: int, attached_allowed: bool 
     scheduler_rpcapi.extend_volume(
         context, str(volume.id), int(new_size), reservations, request_spec
     )
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)

@@ -73,4 +73,4 @@ def migrate(
         scheduler_rpcapi.migrate_volume(
             operation_context(context), str(volume.id), host, force_host_copy, request_spec
         )
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)

@@ -89,7 +89,7 @@ def reset_snapshot(snapshot: Snapshot, status: str | None) -> None:
     with transaction.atomic():
         Snapshot.conditional_update(snapshot.id, {}, status=status.lower())
         cleanable.drop("SNAPSHOT", snapshot.id)
-    events.volume_changed(snapshot.volume_id, snapshot.project_id, kind="snapshot")
+    events.volume_changed(snapshot.volume_id, snapshot.project_id)
 
 
 def force_delete_volume(context: dict, volume: Volume) -> None:

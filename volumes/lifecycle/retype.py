@@ -108,7 +108,7 @@ def retype(context: dict, volume: Volume, new_type_ref: str, migration_policy: s
     except Exception:
         quota.rollback(reservations + old_reservations)
         raise
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)
 
 
 def request_spec(volume, new_type, migration_policy, reservations, old_reservations) -> dict:

@@ -54,4 +54,4 @@ def revert(context: dict, volume: Volume, snapshot: Snapshot) -> None:
         volume_rpcapi.revert_to_snapshot(
             operation_context(context), volume.host, str(volume.id), str(snapshot.id)
         )
-    events.volume_changed(volume.id, volume.project_id, kind="status")
+    events.volume_changed(volume.id, volume.project_id)
