@@ -58,6 +58,9 @@ def main() -> int:
     parser.add_argument("--var", default="var/h-prof")
     parser.add_argument("--profile", choices=("api", "scheduler", "agent"))
     parser.add_argument("--sql", choices=("api", "scheduler", "agent"), help="print its SQL")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (cumulative...)")
+    parser.add_argument("--lines", type=int, default=25, help="the profile's rows")
+    parser.add_argument("--dump", help="also save the profile here (for pstats)")
     args = parser.parse_args()
     prepare(args.var)
 
@@ -171,9 +174,9 @@ def main() -> int:
             print(f"\n{args.profile}: own time by package (profiled, so inflated)")
             for name, spent in sorted(by_package.items(), key=lambda kv: -kv[1])[:20]:
                 print(f"  {name:<40} {100 * spent / total:5.1f}%")
-            stats.sort_stats(os.environ.get("PSORT", "tottime")).print_stats(
-                int(os.environ.get("PN", "25"))
-            )
+            stats.sort_stats(args.sort).print_stats(args.lines)
+            if args.dump:
+                stats.dump_stats(args.dump)
     finally:
         if redis:
             redis.stop()

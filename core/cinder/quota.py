@@ -329,11 +329,14 @@ def _reserve_locked(
 
 
 def _save_usages(usages: list[QuotaUsage], fields: list[str]) -> None:
-    """One statement for every changed usage row (they are locked by the caller)."""
+    """Write the changed usage rows (locked by the caller). One plain UPDATE per row: a
+    create changes three, and Django's bulk_update builds a CASE per field and row, which
+    took 3.5 times as long, inside the write lock."""
     now = timezone.now()
     for usage in usages:
         usage.updated_at = now
-    QuotaUsage.objects.bulk_update(usages, [*fields, "updated_at"])
+        values = {name: getattr(usage, name) for name in fields}
+        QuotaUsage.objects.filter(pk=usage.pk).update(**values, updated_at=now)
 
 
 def reserve(
