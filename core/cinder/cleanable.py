@@ -345,7 +345,8 @@ def sweep() -> dict[str, int]:
 
     1. The scheduler's own work, held by a scheduler process that died: scheduled again.
     2. A cast no worker will run: Redis never got it or lost it, or a worker took it from
-       its queue and died before claiming its work. Sent again.
+       its queue (more than the grace period ago) and died before claiming its work. Sent
+       again.
     3. A job that ended without finishing its work (it returned early, failed, or RQ
        abandoned it): cleaned, a delete ending ``error_deleting`` rather than failing again
        for ever.
@@ -375,6 +376,8 @@ def settle(row: Worker, down: set[str]) -> str | None:
     if row.service in down:
         return clean(row, f"its volume service {row.service} is down", resume=False)
     status = queues.job_status(row.job_id)
+    if not row.owner and status == "started" and just_taken(row.job_id):
+        return None  # a worker has just taken it from its queue: its claim is on the way
     if not row.owner and not (status == "queued" and queues.waiting(row.queue, row.job_id)):
         if row.kwargs.get("call"):  # its caller waited for that job alone: never again
             return clean(row, "its call never ran", resume=False)
@@ -399,6 +402,14 @@ def down_backends(now) -> set[str]:
             "host", flat=True
         )
     )
+
+
+def just_taken(job_id: str) -> bool:
+    """True if a worker took the job less than the grace period ago. The grace counts from
+    the cast, so past saturation a job that waited in its queue longer than that would
+    otherwise be sent again in the instant between a worker taking it and claiming it."""
+    taken = queues.started_at(job_id)
+    return taken is not None and timezone.now() - taken < timedelta(seconds=grace_seconds())
 
 
 def grace_seconds() -> float:

@@ -69,6 +69,14 @@ def job_status(job_id: str) -> str | None:
         return None
 
 
+def started_at(job_id: str):
+    """When a worker took the job (an aware datetime), or None if none has or it is gone."""
+    try:
+        return Job.fetch(job_id, connection=redis_connection()).started_at
+    except NoSuchJobError:
+        return None
+
+
 def waiting(queue_name: str, job_id: str) -> bool:
     """True if the job is in its queue, waiting for a worker (LPOS, cheap on long queues)."""
     return Queue(queue_name, connection=redis_connection()).get_job_position(job_id) is not None
