@@ -11,11 +11,12 @@ For each offered rate R:
 1. Create phase: POST /v3/volumes (1 GiB, type ``thin``, tagged with run
    metadata) at fixed instants t0 + i/R for ``duration`` seconds (open loop:
    a slow answer does not delay the next request), from a thread pool.
-2. A poller lists, every ``poll`` seconds, the run's volumes that became
+2. A poller lists, every ``poll`` seconds on average (at random intervals, so the looks
+   never line up with the fixed sending instants), the run's volumes that became
    ``available`` since shortly before its last look (``volumes?status=available
    &updated_at=gte:...``, microversion 3.60), and the ``error`` ones once a
    second; a volume is settled at the moment the listing that shows it came
-   back (so latencies are upper bounds, within one poll interval). A final
+   back (so latencies are upper bounds, within one and a half poll intervals). A final
    listing tells ``available`` from ``error``.
 3. Delete phase: DELETE each volume at the same offered rate; settled when it
    no longer appears in ``status=deleting``; a final listing counts leftovers.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -214,7 +216,11 @@ def watch(phase: Phase, settled_ids, poll: float, drain: float, sending: threadi
                 return
             if now > deadline:
                 return
-        time.sleep(max(0.0, poll - (time.monotonic() - asked)))
+        # Looks at random intervals averaging ``poll``: at a steady rate whose period the
+        # poll divides, fixed intervals would see every create the same fraction of a poll
+        # late, an offset that differs with how long a create takes (SQLite or PostgreSQL).
+        pause = poll * random.uniform(0.5, 1.5)
+        time.sleep(max(0.0, pause - (time.monotonic() - asked)))
 
 
 def run_phase(
