@@ -8,6 +8,7 @@ service's flows.
 """
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import ClassVar
@@ -15,6 +16,7 @@ from typing import ClassVar
 from taskflow import storage, task
 from taskflow.engines.action_engine.engine import SerialActionEngine
 from taskflow.persistence import base
+from taskflow.types.sets import OrderedSet
 from taskflow.utils import persistence_utils
 
 _PLANS: dict[tuple[str, str], Callable[[], list[str]]] = {}
@@ -30,6 +32,31 @@ class CinderTask(task.Task):
     def __init__(self, addons: Iterable[str] | None = None, **kwargs):
         addons = tuple(addons) if addons is not None else self.addons
         super().__init__(name=f"{self.module}.{type(self).__name__};{', '.join(addons)}", **kwargs)
+
+    def _build_arg_mapping(
+        self, executor, requires=None, rebind=None, auto_extract=True, ignore_list=None
+    ):
+        """Taskflow's argument mapping, worked out once per method and arguments: it reads
+        the method's signature twice with ``inspect`` for each of ``execute`` and
+        ``revert`` every time a task is made, and flows are made per request."""
+        key = (
+            getattr(executor, "__func__", executor),
+            repr(requires),
+            repr(rebind),
+            auto_extract,
+            repr(ignore_list),
+            repr(sorted(self.inject)) if self.inject else None,
+        )
+        mapping = _ARG_MAPPINGS.get(key)
+        if mapping is None:
+            mapping = _ARG_MAPPINGS[key] = super()._build_arg_mapping(
+                executor, requires, rebind, auto_extract, ignore_list
+            )
+        rebound, required, optional = mapping
+        return OrderedDict(rebound), OrderedSet(required), OrderedSet(optional)
+
+
+_ARG_MAPPINGS: dict[tuple, tuple] = {}
 
 
 def task_names(flow) -> list[str]:

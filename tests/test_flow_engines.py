@@ -1,0 +1,52 @@
+"""The engine every flow runs on: tasks get the inputs their own bindings name, results are
+kept for the caller, and a failure reverts what ran, however many flows of the same
+tasks were made before."""
+
+import pytest
+from taskflow.patterns import linear_flow
+
+from core.kernel import flows
+
+
+class Echo(flows.CinderTask):
+    module = "tests.flows"
+    default_provides = "echoed"
+
+    def execute(self, value):
+        return value
+
+    def revert(self, value, **kwargs):
+        Reverted.seen.append(value)
+
+
+class Reverted(flows.CinderTask):
+    module = "tests.flows"
+    seen: list = []
+
+    def execute(self):
+        raise RuntimeError("refused")
+
+
+def run(task, store):
+    engine = flows.load(linear_flow.Flow("t").add(task), store)
+    engine.run()
+    return engine.storage.fetch("echoed")
+
+
+def test_each_task_reads_what_its_own_bindings_name():
+    store = {"value": "plain", "other": "rebound"}
+    assert run(Echo(), store) == "plain"
+    assert run(Echo(rebind={"value": "other"}), store) == "rebound"
+    assert run(Echo(), store) == "plain"
+    assert run(Echo(rebind=["other"]), store) == "rebound"
+
+
+def test_a_failure_reverts_the_tasks_that_ran_with_their_inputs():
+    Reverted.seen.clear()
+    echo = Echo(rebind={"value": "other"})
+    flow = linear_flow.Flow("t").add(echo, Reverted())
+    engine = flows.load(flow, {"value": "plain", "other": "rebound"})
+    with pytest.raises(RuntimeError, match="refused"):
+        engine.run()
+    assert Reverted.seen == ["rebound"]
+    assert engine.storage.get_atom_state(echo.name) == "REVERTED"
