@@ -90,9 +90,7 @@ def test_a_delete_lowers_usage(world):
     # Unscheduled volumes go at once; a scheduled one is removed by its agent. A worker left
     # by another test may have scheduled it already: then, as in Cinder, it may not be
     # deleted while still creating, and the user tries again once it is available.
-    wait_until(
-        lambda: delete_unless_creating(world, gone.id), timeout=60, what="a delete allowed"
-    )
+    wait_until(lambda: delete_unless_creating(world, gone.id), timeout=60, what="a delete allowed")
     wait_until(
         lambda: usage(world.project, "gigabytes") == (1, 0), timeout=60, what="usage to drop"
     )
