@@ -206,9 +206,18 @@ def server(cloud):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Browser tests last: Playwright's sync API leaves an event loop in the main
+    """Tests without the running cloud first, then those with it, then the browser's.
+
+    The cloud's scheduler and agents serve the queues for the rest of the session once
+    started, so a test that casts without them and then looks at the result would race
+    them. Browser tests go last: Playwright's sync API leaves an event loop in the main
     thread, after which code calling async_to_sync in that thread is refused."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            "cloud" in getattr(item, "fixturenames", ()),
+        )
+    )
 
 
 # A real headless browser: Debian's chromium driven by Playwright (browser tests,

@@ -134,25 +134,23 @@ def mode(request):
 
 
 @pytest.fixture
-def cli(mode, world, request):
+def cli(mode, world, request, server):
     """`cinder` as the project owner, and as a cloud admin of the same project."""
     admin = make_user(f"cloudadmin-{uuid.uuid4().hex[:8]}", world.project, is_superuser=True)
 
     def as_user(user):
         if mode == "keystone":
-            server = request.getfixturevalue("server")
             return Cinder.keystone(server, user.username, PASSWORD, world.project.name)
-        server = request.getfixturevalue("noauth_server")
-        return Cinder.noauth(server, user.username, world.project.pk)
+        noauth = request.getfixturevalue("noauth_server")
+        return Cinder.noauth(noauth, user.username, world.project.pk)
 
     return as_user(world.owner), as_user(admin)
 
 
 @pytest.fixture
-def sdk(mode, world, request):
+def sdk(mode, world, request, server):
     """openstacksdk as the project owner (Keystone or noauth, as ``cli``)."""
     if mode == "keystone":
-        server = request.getfixturevalue("server")
         return openstack.connect(
             auth_url=f"{server}/identity/v3",
             username=world.owner.username,
@@ -162,10 +160,10 @@ def sdk(mode, world, request):
             project_domain_name="Default",
             block_storage_api_version="3",
         )
-    server = request.getfixturevalue("noauth_server")
+    noauth = request.getfixturevalue("noauth_server")
     return openstack.connect(
         auth_type="admin_token",
-        auth={"endpoint": f"{server}/v3", "token": f"{world.owner.username}:{world.project.pk}"},
+        auth={"endpoint": f"{noauth}/v3", "token": f"{world.owner.username}:{world.project.pk}"},
         block_storage_api_version="3",
     )
 
