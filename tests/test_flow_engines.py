@@ -7,6 +7,8 @@ from taskflow.patterns import linear_flow
 
 from core.kernel import flows
 
+REVERTED: list = []  # the inputs Echo was reverted with
+
 
 class Echo(flows.CinderTask):
     module = "tests.flows"
@@ -16,12 +18,11 @@ class Echo(flows.CinderTask):
         return value
 
     def revert(self, value, **kwargs):
-        Reverted.seen.append(value)
+        REVERTED.append(value)
 
 
 class Reverted(flows.CinderTask):
     module = "tests.flows"
-    seen: list = []
 
     def execute(self):
         raise RuntimeError("refused")
@@ -42,11 +43,11 @@ def test_each_task_reads_what_its_own_bindings_name():
 
 
 def test_a_failure_reverts_the_tasks_that_ran_with_their_inputs():
-    Reverted.seen.clear()
+    REVERTED.clear()
     echo = Echo(rebind={"value": "other"})
     flow = linear_flow.Flow("t").add(echo, Reverted())
     engine = flows.load(flow, {"value": "plain", "other": "rebound"})
     with pytest.raises(RuntimeError, match="refused"):
         engine.run()
-    assert Reverted.seen == ["rebound"]
+    assert REVERTED == ["rebound"]
     assert engine.storage.get_atom_state(echo.name) == "REVERTED"

@@ -21,6 +21,8 @@ from taskflow.utils import persistence_utils
 
 _PLANS: dict[tuple[str, str], Callable[[], list[str]]] = {}
 _NAMES: dict[tuple[str, str], list[str]] = {}
+# Taskflow's argument mapping per task method and bindings (see CinderTask).
+_ARG_MAPPINGS: dict[tuple, tuple] = {}
 
 
 class CinderTask(task.Task):
@@ -54,9 +56,6 @@ class CinderTask(task.Task):
             )
         rebound, required, optional = mapping
         return OrderedDict(rebound), OrderedSet(required), OrderedSet(optional)
-
-
-_ARG_MAPPINGS: dict[tuple, tuple] = {}
 
 
 def task_names(flow) -> list[str]:
