@@ -24,6 +24,8 @@ from scheduler import rpcapi as scheduler_rpcapi
 LOG = logging.getLogger(__name__)
 FLOW_NAME = "volume_create_manager"
 CREATING = ("creating", "downloading")
+# The tasks after ExtractVolumeRefTask take the volume it read, as ``volume``.
+REFRESHED = {"volume": "refreshed"}
 
 # Failures that another backend would not fix (Cinder's no_reschedule_types).
 NO_RESCHEDULE = {
@@ -45,19 +47,9 @@ class ManagerTask(flows.CinderTask):
     module = "cinder.volume.flows.manager.create_volume"
 
 
-def volume_dict(volume: Volume) -> dict:
-    return {
-        "id": str(volume.id),
-        "status": volume.status,
-        "size": volume.size,
-        "host": volume.host,
-        "availability_zone": volume.availability_zone,
-        "volume_type_id": str(volume.volume_type_id),
-    }
-
-
 class ExtractVolumeRefTask(ManagerTask):
-    """Re-reads the volume (it may have been deleted since scheduling).
+    """Re-reads the volume (it may have been deleted since scheduling) and hands the object
+    on: the later tasks take it as ``volume``, as Cinder's take its refreshed Volume.
 
     Reversion strategy: N/A (``set_error=False`` in the create flow).
     """
@@ -68,7 +60,7 @@ class ExtractVolumeRefTask(ManagerTask):
         volume = Volume.objects.filter(id=volume_id).first()
         if volume is None:
             raise exceptions.VolumeNotFound(volume_id=volume_id)
-        return volume_dict(volume)
+        return volume
 
 
 class OnFailureRescheduleTask(ManagerTask):
@@ -161,14 +153,13 @@ class ExtractVolumeSpecTask(ManagerTask):
 
     default_provides = "volume_spec"
 
-    def execute(self, refreshed, request_spec):
-        volume = Volume.objects.get(id=refreshed["id"])
+    def execute(self, volume, request_spec):
         spec = {
-            "status": refreshed["status"],
+            "status": volume.status,
             "type": "raw",
-            "volume_id": refreshed["id"],
-            "volume_name": f"volume-{refreshed['id']}",
-            "volume_size": refreshed["size"],
+            "volume_id": str(volume.id),
+            "volume_name": f"volume-{volume.id}",
+            "volume_size": volume.size,
         }
         image_id = (request_spec or {}).get("image_id") or volume.image_id
         if volume.snapshot_id:
@@ -210,13 +201,12 @@ class NotifyVolumeActionTask(ManagerTask):
     Reversion strategy: N/A (a notification cannot be unsent).
     """
 
-    def __init__(self, event_suffix: str, host: str):
-        super().__init__(addons=("volume:create", event_suffix))
+    def __init__(self, event_suffix: str, host: str, **kwargs):
+        super().__init__(addons=("volume:create", event_suffix), **kwargs)
         self.event_suffix = event_suffix
         self.host = host
 
-    def execute(self, volume_id):
-        volume = Volume.objects.get(id=volume_id)
+    def execute(self, volume):
         note = messages.notify_volume_usage(volume, self.event_suffix, self.host)
         return {"event_type": note.event_type}
 
@@ -312,27 +302,26 @@ class CreateVolumeOnFinishTask(ManagerTask):
     Reversion strategy: N/A (the volume exists and is usable).
     """
 
-    def __init__(self, driver, host: str):
-        super().__init__(addons=("volume:create", "create.end"))
+    def __init__(self, driver, host: str, **kwargs):
+        super().__init__(addons=("volume:create", "create.end"), **kwargs)
         self.driver = driver
         self.host = host
 
-    def execute(self, volume_id):
-        now = timezone.now()
+    def execute(self, volume):
+        finished = {"status": "available", "launched_at": timezone.now()}
+        finished["updated_at"] = finished["launched_at"]
         with transaction.atomic():
-            finished = Volume.conditional_update(
-                volume_id,
-                {"status__in": CREATING, "host": self.host},
-                status="available",
-                launched_at=now,
+            won = Volume.conditional_update(
+                volume.id, {"status__in": CREATING, "host": self.host}, **finished
             )
-            cleanable.finish("VOLUME", volume_id)
-        if not finished:
-            LOG.warning("Volume %s moved on while it was created here; left as it is", volume_id)
-            if not Volume.objects.filter(id=volume_id).exists():
-                self.driver.delete_volume(volume_id)  # deleted meanwhile: leave no orphan LV
+            cleanable.finish("VOLUME", volume.id)
+        if not won:
+            LOG.warning("Volume %s moved on while it was created here; left as it is", volume.id)
+            if not Volume.objects.filter(id=volume.id).exists():
+                self.driver.delete_volume(str(volume.id))  # deleted meanwhile: no orphan LV
             return {"status": "moved on"}
-        volume = Volume.objects.get(id=volume_id)
+        for field, value in finished.items():  # what was saved, as Cinder's volume.save()
+            setattr(volume, field, value)
         messages.notify_volume_usage(volume, "create.end", self.host)
         return {"status": volume.status}
 
@@ -343,8 +332,8 @@ def get_flow(
     return linear_flow.Flow(FLOW_NAME).add(
         ExtractVolumeRefTask(),
         OnFailureRescheduleTask(driver, allow_reschedule, on_reschedule),
-        ExtractVolumeSpecTask(),
-        NotifyVolumeActionTask("create.start", host),
+        ExtractVolumeSpecTask(rebind=REFRESHED),
+        NotifyVolumeActionTask("create.start", host, rebind=REFRESHED),
         CreateVolumeFromSpecTask(driver, host),
-        CreateVolumeOnFinishTask(driver, host),
+        CreateVolumeOnFinishTask(driver, host, rebind=REFRESHED),
     )

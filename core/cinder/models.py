@@ -315,6 +315,17 @@ class Volume(CompareAndSwap, models.Model):
     def __str__(self) -> str:
         return self.display_name or str(self.id)
 
+    def as_recorded(self) -> dict:
+        """What a flow's record shows of the volume where a task hands it on."""
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "size": self.size,
+            "host": self.host,
+            "availability_zone": self.availability_zone,
+            "volume_type_id": str(self.volume_type_id),
+        }
+
     @property
     def name(self) -> str:
         """Cinder's backend name (``volume_name_template``), of ``name_id`` after a migration."""

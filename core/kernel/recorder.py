@@ -70,11 +70,17 @@ def write_pending() -> None:
 
 
 def json_safe(value):
-    """Plain values pass; anything else becomes its string (tasks hand on plain values)."""
+    """Plain values pass; an object becomes what its ``as_recorded()`` says (a Volume
+    handed between tasks shows its id, status, size...), anything else its string."""
     try:
-        return json.loads(json.dumps(value, default=str))
+        return json.loads(json.dumps(value, default=_recorded))
     except (TypeError, ValueError):
         return str(value)
+
+
+def _recorded(value):
+    as_recorded = getattr(value, "as_recorded", None)
+    return as_recorded() if callable(as_recorded) else str(value)
 
 
 def short_traceback(failure: Failure) -> str:

@@ -98,12 +98,25 @@ def test_create_commits_quota_and_sends_notifications(world, cloud):
     assert usage["volumes"]["in_use"] == 1 and usage["volumes"]["reserved"] == 0
     assert usage["gigabytes"]["in_use"] == 2
     assert usage["volumes_thin"]["in_use"] == 1
-    events = list(
-        Notification.objects.filter(volume_id=volume.id)
-        .order_by("created_at")
-        .values_list("event_type", flat=True)
-    )
-    assert events == ["volume.create.start", "volume.create.end"]
+    notes = Notification.objects.filter(volume_id=volume.id).order_by("created_at")
+    assert [n.event_type for n in notes] == ["volume.create.start", "volume.create.end"]
+    start, end = notes
+    assert start.payload["status"] == "creating"
+    # The end's payload is the volume as the flow saved it, launched.
+    volume.refresh_from_db()
+    assert end.payload["status"] == "available"
+    assert end.payload["launched_at"] == volume.launched_at.isoformat()
+    # The tasks after ExtractVolumeRefTask take the volume it read; the page shows it.
+    (manager,) = runs_of(volume)["manager"]
+    notify = manager.tasks.get(name="NotifyVolumeActionTask")
+    assert notify.inputs["volume"] == {
+        "id": str(volume.id),
+        "status": "creating",
+        "size": 2,
+        "host": volume.host,
+        "availability_zone": volume.availability_zone,
+        "volume_type_id": str(volume.volume_type_id),
+    }
 
 
 def test_a_driver_failure_reverts_the_manager_flow_and_reschedules(world, cloud):
