@@ -5,6 +5,7 @@ values on (ids and dicts), so every input and result can be shown on the page.
 """
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +33,20 @@ def availability_zones() -> set[str]:
         Service.objects.filter(binary="cinder-volume").values_list("availability_zone", flat=True)
     )
     return zones or {settings.DEFAULT_AVAILABILITY_ZONE}
+
+
+AZ_CACHE_DURATION = 3600.0  # Cinder's az_cache_duration
+_zones: tuple[float, set[str]] = (float("-inf"), set())
+
+
+def known_zones(wanted: set[str]) -> set[str]:
+    """The zones a create checks against, through Cinder's cache: read again when older
+    than ``AZ_CACHE_DURATION`` or when the request names a zone the cache does not know."""
+    global _zones
+    read_at, zones = _zones
+    if time.monotonic() - read_at > AZ_CACHE_DURATION or not wanted <= zones:
+        _zones = read_at, zones = time.monotonic(), availability_zones()
+    return zones
 
 
 # Source statuses Cinder proceeds from (cinder/volume/flows/api/create_volume.py).
@@ -197,7 +212,6 @@ class ExtractVolumeRequestTask(ApiTask):
     def _extract_availability_zones(
         availability_zone, vtype: VolumeType, specs: dict, origin=None, snapshot=None
     ) -> list[str]:
-        known = availability_zones()
         if origin is not None and origin.availability_zone:
             # Inherited from the source; cloned_volume_same_az (default True) keeps it there.
             what = "snapshot" if snapshot is not None else "source volume"
@@ -207,6 +221,9 @@ class ExtractVolumeRequestTask(ApiTask):
                 )
             availability_zone = origin.availability_zone
         spec = specs.get("RESKEY:availability_zones")
+        zone = availability_zone or settings.DEFAULT_AVAILABILITY_ZONE
+        wanted = {z.strip() for z in spec.split(",") if z.strip()} if spec else {zone}
+        known = known_zones(wanted)
         if spec:
             allowed = [z.strip() for z in spec.split(",") if z.strip() in known]
             if not allowed:
@@ -216,7 +233,6 @@ class ExtractVolumeRequestTask(ApiTask):
             if availability_zone and availability_zone not in allowed:
                 raise exceptions.InvalidAvailabilityZone(az=availability_zone)
             return [availability_zone] if availability_zone else allowed
-        zone = availability_zone or settings.DEFAULT_AVAILABILITY_ZONE
         if zone not in known:
             raise exceptions.InvalidAvailabilityZone(az=zone)
         return [zone]

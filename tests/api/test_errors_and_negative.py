@@ -6,6 +6,7 @@ import pytest
 
 from core.cinder.models import Volume
 from core.cinder.quota_models import QuotaLimit
+from core.kernel.models import Service
 from tests.api.conftest import Api, footprint, token_for
 
 
@@ -51,6 +52,25 @@ def test_a_name_longer_than_255_after_stripping_is_refused(owner_api, world):
     assert fault(long, "badRequest", 400) == (
         "Invalid input received: name has 256 characters, more than 255."
     )
+
+
+def test_an_unknown_zone_is_a_400_and_a_new_services_zone_is_usable_at_once(owner_api, world):
+    before = footprint(world.project)
+    unknown = {"volume": {"size": 1, "availability_zone": "zone-far"}}
+    message = fault(owner_api.post("/volumes", unknown), "badRequest", 400)
+    assert message == "Availability zone 'zone-far' is invalid."
+    assert footprint(world.project) == before
+    # The zones are cached (Cinder's az_cache_duration); a zone the cache does not know
+    # is looked up again, so a service just started in it is usable at once.
+    far = Service.objects.create(
+        binary="cinder-volume", host="far@lvm", availability_zone="zone-far"
+    )
+    try:
+        created = owner_api.post("/volumes", unknown)
+    finally:
+        far.delete()  # the services table is shared with the tests after this one
+    assert created.status_code == 202, created.json()
+    assert created.json()["volume"]["availability_zone"] == "zone-far"
 
 
 def test_multiattach_true_is_refused_with_cinders_message(owner_api):
