@@ -7,6 +7,7 @@ running after the delay shows ``running`` while it runs; a failure and its rever
 recorded as they happened.
 """
 
+import re
 import threading
 import uuid
 
@@ -80,10 +81,13 @@ def states(task_row: TaskRun) -> list[str]:
 
 
 def writes(queries, table: str) -> list[str]:
+    """The table's INSERTs and UPDATEs, in order (Django logs an executemany as
+    ``N times: <sql>``)."""
+    statements = [re.sub(r"^\d+ times: ", "", q["sql"]) for q in queries.captured_queries]
     return [
-        q["sql"].split()[0]
-        for q in queries.captured_queries
-        if q["sql"].split()[0] in ("INSERT", "UPDATE") and table in q["sql"].split("(")[0]
+        sql.split()[0]
+        for sql in statements
+        if sql.split()[0] in ("INSERT", "UPDATE") and table in sql.split("(")[0]
     ]
 
 

@@ -37,7 +37,7 @@ from redis.exceptions import RedisError
 
 from core.cinder import attachments, exceptions, messages, quota
 from core.cinder.models import Snapshot, Volume, Worker
-from core.kernel import events, queues
+from core.kernel import events, plain_sql, queues
 from core.kernel.models import Service
 from core.kernel.numbers import ascii_int
 
@@ -139,11 +139,11 @@ def send(values: dict, strict: bool = False) -> None:
 def claim(resource_type: str, resource_id) -> bool:
     """Take the work for the running job; False if it is not (or no longer) this job's."""
     job_id = queues.current_job_id()
-    return job_id is not None and bool(
-        Worker.objects.filter(
-            resource_type=resource_type, resource_id=resource_id, job_id=job_id, owner=""
-        ).update(owner=owner_name(), updated_at=timezone.now())
-    )
+    if job_id is None:
+        return False
+    ours = {"resource_type": resource_type, "resource_id": resource_id, "job_id": job_id}
+    taken = {"owner": owner_name(), "updated_at": timezone.now()}
+    return bool(plain_sql.update(Worker, {**ours, "owner": ""}, taken))
 
 
 def finish(resource_type: str, resource_id) -> None:

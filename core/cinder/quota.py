@@ -31,7 +31,7 @@ from django.utils import timezone
 from core.cinder import exceptions
 from core.cinder.models import Snapshot, Volume, VolumeType
 from core.cinder.quota_models import QuotaClass, QuotaLimit, QuotaUsage, Reservation
-from core.kernel import events
+from core.kernel import events, plain_sql
 
 LOG = logging.getLogger(__name__)
 
@@ -329,14 +329,15 @@ def _reserve_locked(
 
 
 def _save_usages(usages: list[QuotaUsage], fields: list[str]) -> None:
-    """Write the changed usage rows (locked by the caller). One plain UPDATE per row: a
-    create changes three, and Django's bulk_update builds a CASE per field and row, which
-    took 3.5 times as long, inside the write lock."""
+    """Write the changed usage rows (locked by the caller): one plain UPDATE, run for each
+    row. Django's bulk_update builds a CASE per field and row (3.5 times as long as an
+    update per row), and an update per row builds its SQL each time, inside the lock."""
     now = timezone.now()
     for usage in usages:
         usage.updated_at = now
-        values = {name: getattr(usage, name) for name in fields}
-        QuotaUsage.objects.filter(pk=usage.pk).update(**values, updated_at=now)
+    columns = [*fields, "updated_at"]
+    rows = [([getattr(usage, name) for name in columns], [usage.pk]) for usage in usages]
+    plain_sql.update_many(QuotaUsage, ["id"], columns, rows)
 
 
 def reserve(

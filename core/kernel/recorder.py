@@ -41,7 +41,7 @@ from taskflow.exceptions import NotFound
 from taskflow.listeners import base
 from taskflow.types.failure import Failure
 
-from core.kernel import events, flows
+from core.kernel import events, flows, plain_sql
 from core.kernel.models import FlowRun, TaskRun
 from core.kernel.pace import hold_seconds
 
@@ -120,6 +120,7 @@ class _TaskState:
     traceback: str = ""
     commands: list = field(default_factory=list)
     history: list = field(default_factory=list)
+    row_id: int | None = None  # its TaskRun's, once written
 
     def fields(self) -> dict:
         """What a TaskRun row holds of this task's progress (lists copied: the task may
@@ -140,6 +141,7 @@ class _TaskState:
 
 
 RUN_PROGRESS = ("state", "started_at", "ended_at", "failure")
+TASK_PROGRESS = tuple(_TaskState(0, "", "").fields())
 
 
 class _DelayedWrites(threading.Thread):
@@ -268,14 +270,21 @@ class FlowRecorder(base.Listener):
         with transaction.atomic():
             if creating:
                 self.run.save(force_insert=True)
-                TaskRun.objects.bulk_create(
-                    [self._task_row(self.tasks[key], fields) for key, fields in tasks.items()]
-                )
+                rows = [self._task_row(self.tasks[key], fields) for key, fields in tasks.items()]
+                TaskRun.objects.bulk_create(rows)
+                for key, row in zip(tasks, rows, strict=True):
+                    self.tasks[key].row_id = row.pk
             else:
-                FlowRun.objects.filter(pk=self.run.pk).update(**run)
-                for key, fields in tasks.items():
-                    row = TaskRun.objects.filter(flow_run=self.run, name=self.tasks[key].name)
-                    row.update(**fields)
+                plain_sql.update(FlowRun, {"id": self.run.pk}, run)
+                plain_sql.update_many(
+                    TaskRun,
+                    ["id"],
+                    TASK_PROGRESS,
+                    [
+                        ([fields[name] for name in TASK_PROGRESS], [self.tasks[key].row_id])
+                        for key, fields in tasks.items()
+                    ],
+                )
 
     def _task_row(self, t: _TaskState, fields: dict) -> TaskRun:
         return TaskRun(

@@ -1,0 +1,61 @@
+"""Plain UPDATEs for the hottest writes: equality conditions, values set as given.
+
+Django builds an update's SQL afresh on every call (``filter(...).update(...)``: about
+0.1 ms, six times the cost of running it on SQLite), and a create makes a dozen such
+updates. Here the statement is built once per model and column list, and each value is
+adapted by its field as Django would (JSON, datetimes, UUIDs), so SQLite and PostgreSQL
+see what the ORM would have sent. ``auto_now`` is not applied, as ``update()`` does not.
+"""
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from django.db import connection, models
+
+
+@cache
+def _statement(model: type[models.Model], where: tuple[str, ...], columns: tuple[str, ...]):
+    """The SQL and the fields whose ``get_db_prep_*`` adapt each parameter."""
+    fields = model._meta
+    quote = connection.ops.quote_name
+    set_fields = [fields.get_field(name) for name in columns]
+    where_fields = [fields.get_field(name) for name in where]
+    sql = "UPDATE {} SET {} WHERE {}".format(
+        quote(model._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in set_fields),
+        " AND ".join(f"{quote(f.column)} = %s" for f in where_fields),
+    )
+    return sql, set_fields, where_fields
+
+
+def _params(set_fields, where_fields, values: Sequence, keys: Sequence) -> list:
+    if any(key is None for key in keys):
+        raise ValueError("a condition on NULL matches no row; use the ORM for IS NULL")
+    return [f.get_db_prep_save(v, connection) for f, v in zip(set_fields, values, strict=True)] + [
+        f.get_db_prep_value(k, connection, prepared=False)
+        for f, k in zip(where_fields, keys, strict=True)
+    ]
+
+
+def update(model: type[models.Model], where: dict, values: dict) -> int:
+    """``model.objects.filter(**where).update(**values)`` for equality ``where``: the
+    number of rows changed. The default manager's own filters do not apply."""
+    sql, set_fields, where_fields = _statement(model, tuple(where), tuple(values))
+    params = _params(set_fields, where_fields, list(values.values()), list(where.values()))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def update_many(
+    model: type[models.Model],
+    where: Sequence[str],
+    columns: Sequence[str],
+    rows: Iterable[tuple[Sequence, Sequence]],
+) -> None:
+    """One statement run for each ``(values, keys)`` row (``executemany``)."""
+    sql, set_fields, where_fields = _statement(model, tuple(where), tuple(columns))
+    params = [_params(set_fields, where_fields, values, keys) for values, keys in rows]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
