@@ -10,6 +10,7 @@ from rq.registry import FailedJobRegistry
 
 from core.kernel import queues
 from core.kernel.models import Service
+from portal.dashboard import FAILED_JOBS_SHOWN
 from tests.test_operator_console import console  # noqa: F401 (a fixture)
 from tests.waiting import wait_until
 
@@ -27,10 +28,12 @@ def test_django_rq_lists_the_queue_of_every_agent(cloud, console):  # noqa: F811
 
 
 def test_a_failed_job_is_counted_and_links_to_its_traceback(world, cloud, console):  # noqa: F811
-    job_id = uuid.uuid4().hex
-    # A cast without its arguments: the scheduler's worker fails it with a TypeError.
-    queues.cast(queues.SCHEDULER_QUEUE, "scheduler.manager.create_volume", job_id=job_id)
-    wait_until(lambda: queues.job_status(job_id) == "failed", 30, "the job to fail")
+    # Casts without their arguments: the scheduler's worker fails each with a TypeError.
+    # More of them than the dashboard shows, so the last one is listed only as the newest.
+    job_ids = [uuid.uuid4().hex for _ in range(FAILED_JOBS_SHOWN + 1)]
+    for job_id in job_ids:
+        queues.cast(queues.SCHEDULER_QUEUE, "scheduler.manager.create_volume", job_id=job_id)
+        wait_until(lambda: queues.job_status(job_id) == "failed", 30, "the job to fail")  # noqa: B023
     try:
         dashboard = console.get("/", headers={"accept": "text/html"}).content.decode()
         member = Client()
@@ -47,4 +50,5 @@ def test_a_failed_job_is_counted_and_links_to_its_traceback(world, cloud, consol
         assert "data-failed-link" not in theirs and 'id="rq-dashboard-link"' not in theirs
     finally:
         registry = FailedJobRegistry(queues.SCHEDULER_QUEUE, connection=queues.redis_connection())
-        registry.remove(job_id, delete_job=True)
+        for failed in job_ids:
+            registry.remove(failed, delete_job=True)
