@@ -65,3 +65,29 @@ def test_update_many_writes_each_row_its_own_values(live_db):
 def test_a_condition_on_null_is_refused_not_silently_false(live_db):
     with pytest.raises(ValueError, match="NULL"):
         plain_sql.update(Worker, {"job_id": None}, {"owner": "x"})
+
+
+def test_an_insert_writes_every_column_as_save_would(live_db):
+    made = timezone.now() - timedelta(seconds=30)
+    kwargs = {"context": {"roles": ["member"]}, "size": 2}
+    rows = [
+        Worker(
+            resource_type="VOLUME",
+            resource_id=uuid.uuid4(),
+            status="creating",
+            service="node1@lvm",
+            queue="volume.node1@lvm",
+            func="agent.manager.create_volume",
+            kwargs=kwargs,
+            job_id=job_id,
+            created_at=made,
+        )
+        for job_id in ("job-a", "job-b")
+    ]
+    plain_sql.insert(*rows)  # two rows: one statement, run for each
+    got = Worker.objects.filter(resource_id__in=[r.resource_id for r in rows]).order_by("job_id")
+    assert [(w.job_id, w.kwargs, w.created_at, w.owner) for w in got] == [
+        ("job-a", kwargs, made, ""),
+        ("job-b", kwargs, made, ""),
+    ]
+    assert got[0].pk != got[1].pk  # the automatic key is the database's

@@ -117,7 +117,7 @@ def cast(
         "updated_at": timezone.now(),
     }
     if first:
-        Worker.objects.create(**key, **values)
+        plain_sql.insert(Worker(**key, **values))
     elif from_job is None:
         Worker.objects.update_or_create(**key, defaults=values)
     elif not Worker.objects.filter(**key, job_id=from_job).update(**values):

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from core.cinder.exceptions import ImageTooBig, NoValidBackend
 from core.cinder.models import Notification, UserMessage, Volume, new_request_id
-from core.kernel import events
+from core.kernel import events, plain_sql
 
 # Cinder's message_field event ids: VOLUME_<resource>_<action>_<detail>.
 SCHEDULE_ALLOCATE_VOLUME = "VOLUME_VOLUME_001_003"
@@ -173,13 +173,14 @@ def notify_snapshot_usage(snapshot, event_suffix: str, host: str) -> Notificatio
 
 
 def _notify(project_id, volume_id, event_type: str, publisher: str, payload: dict):
-    note = Notification.objects.create(
+    note = Notification(
         project_id=project_id,
         volume_id=volume_id,
         event_type=event_type,
         publisher_id=publisher,
         payload=payload,
     )
+    plain_sql.insert(note)
     events.volume_changed(volume_id, project_id)
     return note
 

@@ -319,7 +319,7 @@ def _reserve_locked(
             )
             for resource in resources
         ]
-        Reservation.objects.bulk_create(reservations)
+        plain_sql.insert(*reservations)
         grown = [usages[r] for r in resources if deltas[r] > 0]
         for usage in grown:
             usage.reserved += deltas[usage.resource]

@@ -120,7 +120,6 @@ class _TaskState:
     traceback: str = ""
     commands: list = field(default_factory=list)
     history: list = field(default_factory=list)
-    row_id: int | None = None  # its TaskRun's, once written
 
     def fields(self) -> dict:
         """What a TaskRun row holds of this task's progress (lists copied: the task may
@@ -269,19 +268,21 @@ class FlowRecorder(base.Listener):
     def _store(self, creating: bool, run: dict, tasks: dict[str, dict]) -> None:
         with transaction.atomic():
             if creating:
-                self.run.save(force_insert=True)
-                rows = [self._task_row(self.tasks[key], fields) for key, fields in tasks.items()]
-                TaskRun.objects.bulk_create(rows)
-                for key, row in zip(tasks, rows, strict=True):
-                    self.tasks[key].row_id = row.pk
+                plain_sql.insert(self.run)
+                plain_sql.insert(
+                    *[self._task_row(self.tasks[key], fields) for key, fields in tasks.items()]
+                )
             else:
                 plain_sql.update(FlowRun, {"id": self.run.pk}, run)
                 plain_sql.update_many(
                     TaskRun,
-                    ["id"],
+                    ["flow_run", "name"],  # the row's unique key
                     TASK_PROGRESS,
                     [
-                        ([fields[name] for name in TASK_PROGRESS], [self.tasks[key].row_id])
+                        (
+                            [fields[name] for name in TASK_PROGRESS],
+                            [self.run.pk, self.tasks[key].name],
+                        )
                         for key, fields in tasks.items()
                     ],
                 )
