@@ -405,19 +405,17 @@ def over_quota_message(error: exceptions.QuotaError) -> str:
 
 def _finish_locked(reservation_ids: list[str], apply_in_use: bool) -> None:
     with transaction.atomic():
+        # Each reservation with its usage row, both locked, in resource order (as reserve
+        # locks usages): one query.
         reservations = list(
             Reservation.objects.select_for_update()
+            .select_related("usage")
             .filter(id__in=reservation_ids)
             .order_by("resource", "id")
         )
         if not reservations:
             return  # already committed, rolled back or expired
-        usages = {
-            u.id: u
-            for u in QuotaUsage.objects.select_for_update()
-            .filter(id__in={r.usage_id for r in reservations})
-            .order_by("resource")
-        }
+        usages = {r.usage_id: r.usage for r in reservations}
         for reservation in reservations:
             usage = usages[reservation.usage_id]
             if reservation.delta > 0:
