@@ -308,8 +308,8 @@ class CreateVolumeOnFinishTask(ManagerTask):
         self.host = host
 
     def execute(self, volume):
-        finished = {"status": "available", "launched_at": timezone.now()}
-        finished["updated_at"] = finished["launched_at"]
+        now = timezone.now()
+        finished = {"status": "available", "launched_at": now, "updated_at": now}
         with transaction.atomic():
             won = Volume.conditional_update(
                 volume.id, {"status__in": CREATING, "host": self.host}, **finished

@@ -52,9 +52,9 @@ def rq_picture(volume_hosts: list[str], failed_jobs: bool = False) -> dict:
         for name in names:
             queue = Queue(name, connection=connection)
             failed = FailedJobRegistry(queue=queue)
-            shown = FAILED_JOBS_SHOWN - 1  # the newest failures, first
-            failed_ids = failed.get_job_ids(0, shown, desc=True) if failed_jobs else []
-            jobs = [j for j in Job.fetch_many(failed_ids, connection=connection) if j]
+            # The newest failures: what an operator looks for.
+            newest = failed.get_job_ids(0, FAILED_JOBS_SHOWN - 1, desc=True) if failed_jobs else []
+            jobs = [j for j in Job.fetch_many(newest, connection=connection) if j]
             queues.append(
                 {
                     "name": name,

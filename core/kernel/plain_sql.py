@@ -17,21 +17,6 @@ from django.db import connection, models
 
 
 @cache
-def _statement(model: type[models.Model], where: tuple[str, ...], columns: tuple[str, ...]):
-    """The SQL and the fields whose ``get_db_prep_*`` adapt each parameter."""
-    fields = model._meta
-    quote = connection.ops.quote_name
-    set_fields = [fields.get_field(name) for name in columns]
-    where_fields = [fields.get_field(name) for name in where]
-    sql = "UPDATE {} SET {} WHERE {}".format(
-        quote(model._meta.db_table),
-        ", ".join(f"{quote(f.column)} = %s" for f in set_fields),
-        " AND ".join(f"{quote(f.column)} = %s" for f in where_fields),
-    )
-    return sql, set_fields, where_fields
-
-
-@cache
 def _insert(model: type[models.Model]):
     """The INSERT of every concrete column but an automatic key, and those fields."""
     fields = [
@@ -61,6 +46,21 @@ def insert(*objs: models.Model) -> None:
             cursor.executemany(sql, params)
 
 
+@cache
+def _update(model: type[models.Model], where: tuple[str, ...], columns: tuple[str, ...]):
+    """The UPDATE, and the fields whose ``get_db_prep_*`` adapt each parameter."""
+    fields = model._meta
+    quote = connection.ops.quote_name
+    set_fields = [fields.get_field(name) for name in columns]
+    where_fields = [fields.get_field(name) for name in where]
+    sql = "UPDATE {} SET {} WHERE {}".format(
+        quote(model._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in set_fields),
+        " AND ".join(f"{quote(f.column)} = %s" for f in where_fields),
+    )
+    return sql, set_fields, where_fields
+
+
 def _params(set_fields, where_fields, values: Sequence, keys: Sequence) -> list:
     if any(key is None for key in keys):
         raise ValueError("a condition on NULL matches no row; use the ORM for IS NULL")
@@ -73,7 +73,7 @@ def _params(set_fields, where_fields, values: Sequence, keys: Sequence) -> list:
 def update(model: type[models.Model], where: dict, values: dict) -> int:
     """``model.objects.filter(**where).update(**values)`` for equality ``where``: the
     number of rows changed. The default manager's own filters do not apply."""
-    sql, set_fields, where_fields = _statement(model, tuple(where), tuple(values))
+    sql, set_fields, where_fields = _update(model, tuple(where), tuple(values))
     params = _params(set_fields, where_fields, list(values.values()), list(where.values()))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -87,7 +87,7 @@ def update_many(
     rows: Iterable[tuple[Sequence, Sequence]],
 ) -> None:
     """One statement run for each ``(values, keys)`` row (``executemany``)."""
-    sql, set_fields, where_fields = _statement(model, tuple(where), tuple(columns))
+    sql, set_fields, where_fields = _update(model, tuple(where), tuple(columns))
     params = [_params(set_fields, where_fields, values, keys) for values, keys in rows]
     if params:
         with connection.cursor() as cursor:

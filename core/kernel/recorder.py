@@ -140,7 +140,7 @@ class _TaskState:
 
 
 RUN_PROGRESS = ("state", "started_at", "ended_at", "failure")
-TASK_PROGRESS = tuple(_TaskState(0, "", "").fields())
+TASK_PROGRESS = tuple(_TaskState(0, "", "").fields())  # the columns a progress write sets
 
 
 class _DelayedWrites(threading.Thread):
