@@ -27,6 +27,7 @@ from volumes.presenters import volume_table
 LOG = logging.getLogger(__name__)
 VOLUMES_SHOWN = 50
 FAILED_JOBS_SHOWN = 3
+FAILED_JOBS_WINDOW = 4 * FAILED_JOBS_SHOWN
 
 
 def visible_projects(user) -> list[Project] | None:
@@ -52,9 +53,7 @@ def rq_picture(volume_hosts: list[str], failed_jobs: bool = False) -> dict:
         for name in names:
             queue = Queue(name, connection=connection)
             failed = FailedJobRegistry(queue=queue)
-            # The newest failures: what an operator looks for.
-            newest = failed.get_job_ids(0, FAILED_JOBS_SHOWN - 1, desc=True) if failed_jobs else []
-            jobs = [j for j in Job.fetch_many(newest, connection=connection) if j]
+            jobs = _newest_failed(failed, connection) if failed_jobs else []
             queues.append(
                 {
                     "name": name,
@@ -88,6 +87,15 @@ def _rq_url(view: str, queue_index: int | None, *args) -> str:
     if queue_index is None:
         return ""
     return reverse(f"admin:django_rq_{view}", args=[queue_index, *args])
+
+
+def _newest_failed(failed: FailedJobRegistry, connection) -> list[Job]:
+    """The newest failures, newest first: what an operator looks for. The registry orders
+    by whole seconds, so a few more than shown are read and ordered by when each ended."""
+    ids = failed.get_job_ids(0, FAILED_JOBS_WINDOW - 1, desc=True)
+    jobs = [job for job in Job.fetch_many(ids, connection=connection) if job]
+    jobs.sort(key=lambda job: job.ended_at.timestamp() if job.ended_at else 0.0, reverse=True)
+    return jobs[:FAILED_JOBS_SHOWN]
 
 
 def _failed_job(job: Job, queue_index: int | None) -> dict:
