@@ -1,5 +1,6 @@
-"""The plain UPDATEs of the hottest writes store what the ORM would: JSON, times, ids, None,
-on SQLite and on PostgreSQL (the suite runs on both), and touch only the rows they name."""
+"""The plain INSERTs and UPDATEs of the hottest writes store what the ORM would: JSON, times,
+ids, None, on SQLite and on PostgreSQL (the suite runs on both), and touch only the rows they
+name."""
 
 import uuid
 from datetime import timedelta
@@ -13,21 +14,35 @@ from core.kernel import plain_sql
 pytestmark = pytest.mark.integration
 
 
-def work(resource_id, job_id: str) -> Worker:
-    return Worker.objects.create(
-        resource_type="VOLUME",
-        resource_id=resource_id,
-        status="creating",
-        service="cinder-scheduler",
-        queue="scheduler",
-        func="scheduler.manager.create_volume",
-        kwargs={"size": 1},
-        job_id=job_id,
-    )
+@pytest.fixture
+def work(live_db):
+    """Makes work rows (unsaved with ``save=False``), removed after the test: the sweep sends
+    the cast of any work row it finds again, so they name a queue no worker serves."""
+    made = []
+
+    def row(job_id: str = "job-1", save: bool = True, **fields) -> Worker:
+        worker = Worker(
+            resource_type="VOLUME",
+            resource_id=uuid.uuid4(),
+            status="creating",
+            service="nowhere",
+            queue="plain-sql-test",
+            func="tests.test_plain_sql.nothing",
+            kwargs={"size": 1},
+            job_id=job_id,
+            **fields,
+        )
+        made.append(worker.resource_id)
+        if save:
+            worker.save()
+        return worker
+
+    yield row
+    Worker.objects.filter(resource_id__in=made).delete()
 
 
-def test_an_update_stores_what_the_orm_reads_back_and_only_where_it_matches(live_db):
-    one, other = work(uuid.uuid4(), "job-1"), work(uuid.uuid4(), "job-1")
+def test_an_update_stores_what_the_orm_reads_back_and_only_where_it_matches(work):
+    one, other = work(), work()
     later = timezone.now() + timedelta(minutes=5)
     kwargs = {"context": {"user_id": 7}, "name": "naïve ✓", "none": None, "list": [1, 2]}
     changed = plain_sql.update(
@@ -46,8 +61,8 @@ def test_an_update_stores_what_the_orm_reads_back_and_only_where_it_matches(live
     assert one.owner == "vm:1@2"
 
 
-def test_update_many_writes_each_row_its_own_values(live_db):
-    rows = [work(uuid.uuid4(), f"job-{n}") for n in range(3)]
+def test_update_many_writes_each_row_its_own_values(work):
+    rows = [work(f"job-{n}") for n in range(3)]
     plain_sql.update_many(
         Worker,
         ["id"],
@@ -67,23 +82,12 @@ def test_a_condition_on_null_is_refused_not_silently_false(live_db):
         plain_sql.update(Worker, {"job_id": None}, {"owner": "x"})
 
 
-def test_an_insert_writes_every_column_as_save_would(live_db):
+def test_an_insert_writes_every_column_as_save_would(work):
     made = timezone.now() - timedelta(seconds=30)
     kwargs = {"context": {"roles": ["member"]}, "size": 2}
-    rows = [
-        Worker(
-            resource_type="VOLUME",
-            resource_id=uuid.uuid4(),
-            status="creating",
-            service="node1@lvm",
-            queue="volume.node1@lvm",
-            func="agent.manager.create_volume",
-            kwargs=kwargs,
-            job_id=job_id,
-            created_at=made,
-        )
-        for job_id in ("job-a", "job-b")
-    ]
+    rows = [work(job_id, save=False, created_at=made) for job_id in ("job-a", "job-b")]
+    for row in rows:
+        row.kwargs = kwargs
     plain_sql.insert(*rows)  # two rows: one statement, run for each
     got = Worker.objects.filter(resource_id__in=[r.resource_id for r in rows]).order_by("job_id")
     assert [(w.job_id, w.kwargs, w.created_at, w.owner) for w in got] == [
