@@ -95,3 +95,21 @@ def test_an_insert_writes_every_column_as_save_would(work):
         ("job-b", kwargs, made, ""),
     ]
     assert got[0].pk != got[1].pk  # the automatic key is the database's
+
+
+def test_a_read_by_key_gives_back_what_the_orm_reads(work):
+    kwargs = {"context": {"user_id": 7}, "name": "naïve ✓", "none": None}
+    saved = work("job-read", save=False)
+    saved.kwargs = kwargs
+    saved.save()
+    key = {"resource_type": "VOLUME", "resource_id": saved.resource_id, "job_id": "job-read"}
+    read = plain_sql.by_key(Worker, key)
+    expected = Worker.objects.get(pk=saved.pk)
+    names = [f.attname for f in Worker._meta.concrete_fields]
+    assert [getattr(read, n) for n in names] == [getattr(expected, n) for n in names]
+    assert isinstance(read.resource_id, uuid.UUID) and read.kwargs == kwargs
+    assert read.created_at.tzinfo is not None
+    read.owner = "vm:1@2"  # a model instance like any other: it saves as one
+    read.save(update_fields=["owner"])
+    assert Worker.objects.get(pk=saved.pk).owner == "vm:1@2"
+    assert plain_sql.by_key(Worker, {**key, "job_id": "no-such-job"}) is None

@@ -5,10 +5,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from core.cinder.models import Membership, Project, Token
+from core.kernel import plain_sql
 from core.kernel.env import envint
 
 # Keystone's [token] expiration default.
@@ -76,19 +77,25 @@ def issue(user, project: Project | None, methods: list[str], parent: Token | Non
 
 
 def validate(raw: str | None) -> Token | None:
-    """The live token for ``raw``: not expired, not revoked, user active, still a member."""
+    """The live token for ``raw``: not expired, not revoked, user active, still a member.
+
+    Every API request asks, so it is read by keys (token, user, project, membership)
+    rather than as one joined ORM query, whose building cost four times the reads."""
     if not raw:
         return None
-    membership = Membership.objects.filter(user=OuterRef("user"), project=OuterRef("project"))
-    token = (
-        Token.objects.select_related("user", "project")
-        .annotate(member_role=Subquery(membership.values("role")[:1]))
-        .filter(digest=digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )  # one query: the token, its user, project and the user's role there
-    if token is None or not token.user.is_active or token.credential != credential(token.user):
+    token = plain_sql.by_key(Token, {"digest": digest(raw)})
+    if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
         return None
-    token.roles = implied_roles(token.user, token.project, token.member_role)  # for the caller
+    user = plain_sql.by_key(get_user_model(), {"id": token.user_id})
+    if user is None or not user.is_active or token.credential != credential(user):
+        return None
+    token.user = user
+    role = None
+    if token.project_id:
+        token.project = plain_sql.by_key(Project, {"id": token.project_id})
+        membership = plain_sql.by_key(Membership, {"user": user.pk, "project": token.project_id})
+        role = membership.role if membership else None
+    token.roles = implied_roles(user, token.project, role)  # for the caller
     if token.project_id and not token.roles:
         return None
     return token

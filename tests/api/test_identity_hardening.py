@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from core.cinder.models import Token
+from core.cinder.models import Membership, Token
 from tests.api.conftest import Api
 from tests.api.test_versions_and_keystone import password_body
 from tests.conftest import PASSWORD
@@ -126,6 +126,23 @@ def test_a_password_change_ends_every_token_of_that_user(world):
     raw = password_token(world)
     assert Api(raw).get("/volumes").status_code == 200
     world.owner.set_password("a-new-long-passphrase")
+    world.owner.save()
+    assert Api(raw).get("/volumes").status_code == 401
+
+
+def test_a_token_follows_its_users_membership_and_account_at_once(world):
+    raw = password_token(world)
+    new_volume = {"volume": {"size": 1, "name": "role-test"}}
+    membership = Membership.objects.get(user=world.owner, project=world.project)
+    membership.role = "reader"
+    membership.save()
+    assert Api(raw).post("/volumes", new_volume).status_code == 403  # a reader now
+    assert Api(raw).get("/volumes").status_code == 200
+    membership.delete()
+    assert Api(raw).get("/volumes").status_code == 401  # Keystone revokes on unassignment
+    Membership.objects.create(user=world.owner, project=world.project, role="member")
+    assert Api(raw).get("/volumes").status_code == 200
+    world.owner.is_active = False
     world.owner.save()
     assert Api(raw).get("/volumes").status_code == 401
 
