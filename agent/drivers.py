@@ -11,6 +11,7 @@ from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import RealRunner
 from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import SimulatedVolumeGroup
+from core.kernel import plain_sql
 from core.kernel.hosts import backend_parts
 from core.kernel.recorder import record_command
 
@@ -87,4 +88,7 @@ def driver_for(config: BackendConfig) -> LVMDriver:
 def backend_config(host: str) -> BackendConfig:
     """``host@backend`` (optionally ``#pool``) -> its configuration row."""
     host_name, backend = backend_parts(host)
-    return BackendConfig.objects.get(host=host_name, backend_name=backend)
+    config = plain_sql.by_key(BackendConfig, {"host": host_name, "backend_name": backend})
+    if config is None:  # as ``objects.get`` would say
+        raise BackendConfig.DoesNotExist(f"no backend {host_name}@{backend}")
+    return config

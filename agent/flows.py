@@ -57,7 +57,7 @@ class ExtractVolumeRefTask(ManagerTask):
     default_provides = "refreshed"
 
     def execute(self, volume_id):
-        volume = Volume.objects.filter(id=volume_id).first()
+        volume = Volume.objects.by_id(volume_id)
         if volume is None:
             raise exceptions.VolumeNotFound(volume_id=volume_id)
         return volume

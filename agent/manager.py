@@ -302,7 +302,7 @@ def claimed(resource_type: str, resource_id: str, host: str, statuses) -> bool:
         LOG.info("%s %s has no work for this job; nothing to do", resource_type, resource_id)
         return False
     if resource_type == "VOLUME":
-        resource = Volume.objects.filter(id=resource_id).first()
+        resource = Volume.objects.by_id(resource_id)
         where = resource and resource.host
     else:
         resource = Snapshot.objects.select_related("volume").filter(id=resource_id).first()

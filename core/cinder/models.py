@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.kernel import plain_sql
+
 
 def keystone_id() -> str:
     """Keystone-style ids: 32 lowercase hex characters."""
@@ -262,6 +264,10 @@ class LiveVolumes(models.Manager):
 
     def get_queryset(self):
         return super().get_queryset().filter(deleted=False)
+
+    def by_id(self, volume_id) -> "Volume | None":
+        """The live volume with this id, or None: one read by key, for the hot paths."""
+        return plain_sql.by_key(self.model, {"id": volume_id, "deleted": False})
 
 
 class Volume(CompareAndSwap, models.Model):
