@@ -75,13 +75,39 @@ class _Publisher:
                     self.draining = False
                     self.idle.set()
                     return
+            watched = await self._watched({group for group, _ in batch})
             for group, message in batch:  # one after another: one connection, not one each
-                await self._send(group, message)
+                if group in watched:
+                    await self._send(group, message)
             if not self.flushing:  # let the rest of a burst gather
                 try:
                     await asyncio.wait_for(self.wake.wait(), ROUND)
                 except TimeoutError:
                     pass
+
+    async def _watched(self, groups: set[str]) -> set[str]:
+        """The groups someone watches. Most nudges have no watcher (no page is open on
+        that volume), and a send to an empty group still costs two round trips; here one
+        pipeline per Redis asks for all. A page that opens meanwhile renders from the
+        database anyway. Any doubt (another layer, an error) counts as watched."""
+        group_key = getattr(self.layer, "_group_key", None)  # channels-redis's key
+        if group_key is None:
+            return groups
+        by_connection: dict[int, list[str]] = {}
+        for group in groups:
+            by_connection.setdefault(self.layer.consistent_hash(group), []).append(group)
+        watched = set()
+        try:
+            for index, names in by_connection.items():
+                pipe = self.layer.connection(index).pipeline(transaction=False)
+                for name in names:
+                    pipe.zcard(group_key(name))
+                sizes = await asyncio.wait_for(pipe.execute(), SEND_TIMEOUT)
+                watched.update(name for name, size in zip(names, sizes, strict=True) if size)
+        except Exception:
+            LOG.exception("Could not read who watches %s", sorted(groups))
+            return groups
+        return watched
 
     async def _send(self, group: str, message: dict) -> None:
         try:

@@ -77,3 +77,14 @@ def test_a_project_watching_many_changing_volumes_is_nudged_once_a_round_not_per
     # are a handful of nudges, not 200 that each re-render the page.
     assert 1 <= len(got) < 20
     assert all(m["type"] == "volume.changed" for m in got)
+
+
+def test_a_watched_group_is_nudged_when_the_round_also_holds_groups_nobody_watches(live_db):
+    def publish(group):
+        for i in range(20):
+            events.send(f"unwatched-{uuid.uuid4().hex[:8]}", {"type": "volume.changed"})
+            events.send(group, {"type": "volume.changed", "volume_id": str(i), "kind": "flow"})
+
+    got = received_in_group(publish)
+
+    assert sorted(int(m["volume_id"]) for m in got) == list(range(20))
