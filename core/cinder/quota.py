@@ -276,6 +276,11 @@ def _ensure_usage_rows(project_id: str, resources: Iterable[str]) -> None:
 
 
 @dataclass
+class _Missing:
+    resources: list[str]  # no usage row yet: the project's first reservation of them
+
+
+@dataclass
 class _Refused:
     overs: list[str]
     usages: dict[str, tuple[int, int]]
@@ -283,7 +288,7 @@ class _Refused:
 
 def _reserve_locked(
     project_id: str, deltas: dict[str, int], limits: dict[str, int], expires_at
-) -> list[str] | _Refused:
+) -> list[str] | _Refused | _Missing:
     """One transaction: lock the usage rows in order, check, write the reservations."""
     resources = sorted(deltas)
     with transaction.atomic():
@@ -293,6 +298,9 @@ def _reserve_locked(
             .filter(project_id=project_id, resource__in=resources)
             .order_by("resource")
         }
+        missing = [resource for resource in resources if resource not in usages]
+        if missing:
+            return _Missing(missing)
         for resource in resources:
             usage = usages[resource]
             if usage.in_use < 0:  # Cinder's refresh: a negative usage is re-counted
@@ -356,9 +364,14 @@ def reserve(
     unknown = sorted(set(deltas) - set(limits))
     if unknown:
         raise exceptions.InvalidInput(reason=f"Unknown quota resources {unknown}.")
-    _ensure_usage_rows(project_id, sorted(deltas))
     expires_at = timezone.now() + (expire or timedelta(seconds=settings.RESERVATION_EXPIRE))
-    result = _retrying(lambda: _reserve_locked(project_id, deltas, limits, expires_at))
+    for _ in range(3):  # the rows are made at most once, unless removed meanwhile
+        result = _retrying(lambda: _reserve_locked(project_id, deltas, limits, expires_at))
+        if not isinstance(result, _Missing):
+            break
+        _ensure_usage_rows(project_id, result.resources)
+    else:
+        raise exceptions.QuotaError(code="QuotaUsageMissing")
     if isinstance(result, _Refused):
         raise_over_quota(result.overs, limits, result.usages, deltas)
     return result
