@@ -200,9 +200,10 @@ class ExtractVolumeRequestTask(ApiTask):
             if snapshot is not None:
                 return snapshot.volume_type
             return VolumeType.default()
-        usable = VolumeType.usable_by(context["project_id"], context.get("is_admin", False))
-        found = usable.filter(name=volume_type).first()
+        project_id, is_admin = context["project_id"], context.get("is_admin", False)
+        found = VolumeType.usable_named(volume_type, project_id, is_admin)
         if found is None and _uuid_or_none(volume_type) is not None:
+            usable = VolumeType.usable_by(project_id, is_admin)
             found = usable.filter(id=_uuid_or_none(volume_type)).first()
         if found is None:
             raise exceptions.VolumeTypeNotFoundByName(volume_type_name=volume_type)

@@ -215,6 +215,16 @@ class VolumeType(models.Model):
         return cls.objects.get(name=settings.DEFAULT_VOLUME_TYPE)
 
     @classmethod
+    def usable_named(cls, name: str, project_id: str, is_admin: bool = False):
+        """``usable_by(project_id, is_admin).filter(name=name).first()`` as reads by key
+        (a live name is unique): every create names its type."""
+        found = plain_sql.by_key(cls, {"name": name, "deleted": False})
+        if found is None or found.is_public or is_admin:
+            return found
+        given = plain_sql.by_key(VolumeTypeAccess, {"volume_type": found.pk, "project": project_id})
+        return found if given is not None else None
+
+    @classmethod
     def usable_by(cls, project_ids: str | list[str] | None, is_admin: bool = False):
         """The types a project (or any of several) may see and use: public ones and private
         ones it was given (os-volume-type-access); admins may use every type."""

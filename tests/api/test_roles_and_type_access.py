@@ -53,10 +53,12 @@ def test_an_admin_gives_a_project_access_and_takes_it_back(
     }
     assert private_type.name in {t["name"] for t in owner_api.get("/types").json()["volume_types"]}
     assert owner_api.get(f"/types/{private_type.id}").status_code == 200
+    assert owner_api.post("/volumes", create_body(private_type.name)).status_code == 202
 
     remove = {"removeProjectAccess": {"project": project}}
     assert admin_api.post(f"/types/{private_type.id}/action", remove).status_code == 202
     assert owner_api.get(f"/types/{private_type.id}").status_code == 404
+    assert owner_api.post("/volumes", create_body(private_type.name)).status_code == 404
     assert admin_api.post(f"/types/{private_type.id}/action", remove).status_code == 404
 
 
