@@ -33,7 +33,7 @@ def roles_for(user, project: Project | None) -> list[str]:
     """Keystone role names the user holds on the project ([] if not a member)."""
     if project is None or user.is_superuser:
         return implied_roles(user, project, None)
-    membership = Membership.objects.filter(user=user, project=project).first()
+    membership = plain_sql.by_key(Membership, {"user": user.pk, "project": project.pk})
     return implied_roles(user, project, membership.role if membership else None)
 
 
@@ -90,12 +90,9 @@ def validate(raw: str | None) -> Token | None:
     if user is None or not user.is_active or token.credential != credential(user):
         return None
     token.user = user
-    role = None
     if token.project_id:
         token.project = plain_sql.by_key(Project, {"id": token.project_id})
-        membership = plain_sql.by_key(Membership, {"user": user.pk, "project": token.project_id})
-        role = membership.role if membership else None
-    token.roles = implied_roles(user, token.project, role)  # for the caller
+    token.roles = roles_for(user, token.project)  # for the caller
     if token.project_id and not token.roles:
         return None
     return token
