@@ -100,6 +100,7 @@ class ScheduleCreateVolumeTask(SchedulerTask):
             return False
 
 
+@flows.built_once
 def get_flow() -> linear_flow.Flow:
     return linear_flow.Flow(FLOW_NAME).add(
         ExtractSchedulerSpecTask(rebind={"request_spec": "raw_request_spec"}),

@@ -51,3 +51,40 @@ def test_a_failure_reverts_the_tasks_that_ran_with_their_inputs():
         engine.run()
     assert REVERTED == ["rebound"]
     assert engine.storage.get_atom_state(echo.name) == "REVERTED"
+
+
+class RefusedIf(flows.CinderTask):
+    module = "tests.flows"
+
+    def execute(self, refuse):
+        if refuse:
+            raise RuntimeError("refused")
+
+
+@flows.built_once
+def echo_then_check() -> linear_flow.Flow:
+    return linear_flow.Flow("once").add(Echo(), RefusedIf())
+
+
+def test_a_flow_built_once_runs_each_store_alone_even_after_a_failed_run():
+    REVERTED.clear()
+    assert echo_then_check() is echo_then_check()
+    refused = flows.load(echo_then_check(), {"value": "first", "refuse": True})
+    with pytest.raises(RuntimeError, match="refused"):
+        refused.run()
+    assert REVERTED == ["first"]
+    engine = flows.load(echo_then_check(), {"value": "second", "refuse": False})
+    engine.run()
+    assert engine.storage.fetch("echoed") == "second"
+    assert REVERTED == ["first"]  # nothing of the failed run was reverted again
+    echo = next(atom for atom, _ in echo_then_check().iter_nodes() if isinstance(atom, Echo))
+    assert refused.storage.get_atom_state(echo.name) == "REVERTED"  # each keeps its own run
+    assert engine.storage.get_atom_state(echo.name) == "SUCCESS"
+
+
+def test_each_thread_builds_its_own_flow():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as other:
+        theirs = other.submit(echo_then_check).result()
+    assert theirs is not echo_then_check()

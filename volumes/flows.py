@@ -397,6 +397,7 @@ class VolumeCastTask(ApiTask):
         return None
 
 
+@flows.built_once
 def get_flow() -> linear_flow.Flow:
     return linear_flow.Flow(FLOW_NAME).add(
         ExtractVolumeRequestTask(
