@@ -306,6 +306,27 @@ def test_a_second_instance_sees_what_the_first_created(tmp_path, vg, run):
     assert again.info()["extent_count"] == 512  # the group keeps its size
 
 
+def _create_one(data_dir: str, name: str) -> None:
+    group = SimulatedVolumeGroup(Path(data_dir), VG, size_gb=2, thin_pool=False)
+    SimulatedRunner(group).run([*LVM, "lvcreate", "-n", name, VG, "-L", "256m"])
+
+
+def test_a_process_that_looked_before_sees_what_another_made_since_and_keeps_it(tmp_path, run):
+    data_dir = tmp_path / "vg"
+    lvcreate(run, "volume-a", "1g")  # this process has read and written the group
+    fork = multiprocessing.get_context("fork")
+    other = fork.Process(target=_create_one, args=(str(data_dir), "volume-b"))
+    other.start()
+    other.join(timeout=60)
+    assert other.exitcode == 0
+
+    lvcreate(run, "volume-c", "256m")
+
+    group = SimulatedVolumeGroup(data_dir, VG, size_gb=2, thin_pool=False)
+    assert sorted(lv.name for lv in group.logical_volumes()) == ["volume-a", "volume-b", "volume-c"]
+    assert group.info()["free_count"] == 512 - 256 - 64 - 64
+
+
 def _grab(data_dir: str, attempts: int, results) -> None:
     group = SimulatedVolumeGroup(Path(data_dir), VG, size_gb=2, thin_pool=False)
     runner = SimulatedRunner(group)
