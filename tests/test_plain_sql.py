@@ -113,3 +113,12 @@ def test_a_read_by_key_gives_back_what_the_orm_reads(work):
     read.save(update_fields=["owner"])
     assert Worker.objects.get(pk=saved.pk).owner == "vm:1@2"
     assert plain_sql.by_key(Worker, {**key, "job_id": "no-such-job"}) is None
+
+
+def test_a_read_of_rows_gives_back_every_match_and_nothing_else(work):
+    first, second = work("job-rows"), work("job-rows")
+    work("job-other")
+    found = plain_sql.rows(Worker, {"queue": "plain-sql-test", "job_id": "job-rows"})
+    assert sorted(w.pk for w in found) == sorted([first.pk, second.pk])
+    assert all(isinstance(w.resource_id, uuid.UUID) and w.kwargs == {"size": 1} for w in found)
+    assert plain_sql.rows(Worker, {"queue": "plain-sql-test", "job_id": "no-such-job"}) == []
