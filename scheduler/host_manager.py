@@ -14,10 +14,11 @@ read-only: it is replaced, never edited, so sharing it is safe.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import BooleanField, CharField, ExpressionWrapper, Q
+from django.db import connection, transaction
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -67,19 +68,11 @@ def pool_states() -> tuple[list[PoolState], dict[str, str]]:
        load the capabilities of the others in one query and cache them.
     """
     now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.SERVICE_DOWN_TIME)
-    is_up = ExpressionWrapper(Q(heartbeat_at__gte=cutoff), output_field=BooleanField())
-    services: dict[str, tuple[str, bool, str, bool]] = {
-        host: (zone, disabled, reason, bool(up))
-        for host, zone, disabled, reason, up in Service.objects.filter(
-            binary="cinder-volume"
-        ).values_list("host", "availability_zone", "disabled", "disabled_reason", is_up)
-    }
-    version_text = Cast("updated_at", output_field=CharField())
+    services = _volume_services(now - timedelta(seconds=settings.SERVICE_DOWN_TIME))
     usable_rows: list[tuple[str, tuple[str, str]]] = []
     excluded: dict[str, str] = {}
     down_hosts: dict[str, list[str]] = {}
-    for name, host, version in Pool.objects.values_list("name", "host", version_text):
+    for name, host, version in _plain_rows(_pool_versions_sql()):
         service = services.get(host)
         if service is None:
             excluded[name] = NO_SERVICE
@@ -106,7 +99,7 @@ def pool_states() -> tuple[list[PoolState], dict[str, str]]:
     if stale:
         fresh = Pool.objects.filter(name__in=stale) if len(stale) < 500 else Pool.objects.all()
         for name, host, caps, version in fresh.values_list(
-            "name", "host", "capabilities", version_text
+            "name", "host", "capabilities", _VERSION_TEXT
         ):
             service = services.get(host)
             if service is None:
@@ -125,6 +118,53 @@ def pool_states() -> tuple[list[PoolState], dict[str, str]]:
     if len(_CACHE) > 2 * max(len(usable_rows) + len(excluded), 1000):
         _forget_missing({name for name, _ in usable_rows} | set(excluded))
     return usable, excluded
+
+
+# A pool's version: its ``updated_at`` as the database writes it (no timestamps converted).
+_VERSION_TEXT = Cast("updated_at", output_field=CharField())
+
+
+# Every decision reads the services and the pools' versions: their SQL is built once, not
+# by the ORM each time (1.6 -> 0.09 ms a decision with the demo cloud's three pools up).
+
+
+@cache
+def _pool_versions_sql() -> str:
+    """Every pool's name, host and version (the statement has no parameters)."""
+    sql, params = Pool.objects.values_list("name", "host", _VERSION_TEXT).query.sql_with_params()
+    assert not params
+    return sql
+
+
+@cache
+def _services_sql() -> str:
+    """Every volume service's host, zone, disabled flag and reason, and whether its last
+    heartbeat is at or after the first parameter (NULL, never heard from, is not)."""
+    quote = connection.ops.quote_name
+    columns = ("host", "availability_zone", "disabled", "disabled_reason")
+    return "SELECT {}, {} >= %s FROM {} WHERE {} = %s".format(
+        ", ".join(quote(c) for c in columns),
+        quote("heartbeat_at"),
+        quote(Service._meta.db_table),
+        quote("binary"),
+    )
+
+
+def _volume_services(cutoff: datetime) -> dict[str, tuple[str, bool, str, bool]]:
+    """host -> (zone, disabled, disabled reason, up: heard from since ``cutoff``)."""
+    since = Service._meta.get_field("heartbeat_at").get_db_prep_value(cutoff, connection)
+    return {
+        host: (zone, bool(disabled), reason, bool(up))
+        for host, zone, disabled, reason, up in _plain_rows(
+            _services_sql(), [since, "cinder-volume"]
+        )
+    }
+
+
+def _plain_rows(sql: str, params: list | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _cached(name: str, version: tuple[str, str]) -> PoolState | None:
