@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 
 from core.cinder.exceptions import NoValidBackend
+from core.kernel import plain_sql
 from core.kernel.hosts import extract_host
 from scheduler import host_manager, trace
 from scheduler.decision import decide
@@ -122,13 +123,15 @@ def excluded_reason(excluded: dict[str, str], reason: str | None = None) -> str:
 
 def _record(decision, excluded: dict, req: Request, attempt: int, operation: str, zones) -> None:
     """Keep why (bounded for big fleets: scheduler/trace.py keeps all below FULL_TRACE_POOLS)."""
-    DecisionTrace.objects.create(
-        volume_id=req.volume_id,
-        attempt=attempt,
-        operation=operation,
-        request={"size": req.size, "extra_specs": req.extra_specs, "availability_zones": zones},
-        decision=trace.record(decision, excluded),
-        chosen=decision.chosen or "",
+    plain_sql.insert(
+        DecisionTrace(
+            volume_id=req.volume_id,
+            attempt=attempt,
+            operation=operation,
+            request={"size": req.size, "extra_specs": req.extra_specs, "availability_zones": zones},
+            decision=trace.record(decision, excluded),
+            chosen=decision.chosen or "",
+        )
     )
 
 

@@ -22,6 +22,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.kernel import plain_sql
 from core.kernel.models import Service
 from scheduler.decision import consume_from_volume
 from scheduler.models import Pool
@@ -184,15 +185,18 @@ def clear_cache() -> None:
 def consume(pool_name: str, size: int) -> None:
     """Take ``size`` GiB off a pool until its next report (negative gives it back)."""
     with transaction.atomic():
-        pool = Pool.objects.select_for_update().filter(name=pool_name).first()
+        pool = plain_sql.by_key(Pool, {"name": pool_name}, for_update=True)
         if pool is None:
             return
         caps = pool.capabilities
         thin = bool(caps.get("thin_provisioning_support")) and not caps.get(
             "thick_provisioning_support"
         )
-        pool.capabilities = consume_from_volume(caps, size, thin)
-        pool.save(update_fields=["capabilities", "updated_at"])
+        consumed = consume_from_volume(caps, size, thin)
+        # A new updated_at, as save() would set it: the pool's cached state is stale now.
+        plain_sql.update(
+            Pool, {"name": pool_name}, {"capabilities": consumed, "updated_at": timezone.now()}
+        )
 
 
 def update_from_report(host: str, availability_zone: str, capabilities: dict, reported_at) -> None:

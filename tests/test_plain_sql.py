@@ -122,3 +122,30 @@ def test_a_read_of_rows_gives_back_every_match_and_nothing_else(work):
     assert sorted(w.pk for w in found) == sorted([first.pk, second.pk])
     assert all(isinstance(w.resource_id, uuid.UUID) and w.kwargs == {"size": 1} for w in found)
     assert plain_sql.rows(Worker, {"queue": "plain-sql-test", "job_id": "no-such-job"}) == []
+
+
+def test_a_read_for_update_locks_the_row_until_the_transaction_ends(work):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import DatabaseError, connection, connections, transaction
+
+    if not connection.features.has_select_for_update_nowait:
+        pytest.skip("SQLite locks the whole database for a writer instead")
+    saved = work("job-locked")
+
+    def try_to_lock() -> str:
+        try:
+            with transaction.atomic():
+                Worker.objects.select_for_update(nowait=True).get(pk=saved.pk)
+            return "locked it"
+        except DatabaseError:
+            return "refused"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as other:
+        with transaction.atomic():
+            read = plain_sql.by_key(Worker, {"id": saved.pk}, for_update=True)
+            assert read.job_id == "job-locked"
+            assert other.submit(try_to_lock).result() == "refused"
+        assert other.submit(try_to_lock).result() == "locked it"

@@ -35,9 +35,10 @@ def _insert(model: type[models.Model]):
 
 
 @cache
-def _select(model: type[models.Model], where: tuple[str, ...]):
-    """The SELECT of every concrete column by equality on ``where``, and per column its
-    attribute name, its column expression and the converters the ORM would apply."""
+def _select(model: type[models.Model], where: tuple[str, ...], for_update: bool = False):
+    """The SELECT of every concrete column by equality on ``where`` (locking the rows if
+    ``for_update`` and the database can), and per column its attribute name, its column
+    expression and the converters the ORM would apply."""
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [f.get_col(meta.db_table) for f in meta.concrete_fields]
@@ -47,6 +48,8 @@ def _select(model: type[models.Model], where: tuple[str, ...]):
         quote(meta.db_table),
         " AND ".join(f"{quote(f.column)} = %s" for f in where_fields),
     )
+    if for_update and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
     converted = [
         (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
         for col in columns
@@ -54,10 +57,11 @@ def _select(model: type[models.Model], where: tuple[str, ...]):
     return sql, [f.attname for f in meta.concrete_fields], converted, where_fields
 
 
-def by_key[M: models.Model](model: type[M], where: dict) -> M | None:
+def by_key[M: models.Model](model: type[M], where: dict, for_update: bool = False) -> M | None:
     """The row whose ``where`` columns equal these values (a unique key), or None: the
-    default manager's ``filter(**where).first()`` without its manager's own filters."""
-    found = _read(model, where, one=True)
+    default manager's ``filter(**where).first()`` without its manager's own filters
+    (``select_for_update()`` first if ``for_update``, inside the caller's transaction)."""
+    found = _read(model, where, one=True, for_update=for_update)
     return found[0] if found else None
 
 
@@ -67,8 +71,10 @@ def rows[M: models.Model](model: type[M], where: dict) -> list[M]:
     return _read(model, where, one=False)
 
 
-def _read[M: models.Model](model: type[M], where: dict, one: bool) -> list[M]:
-    sql, attnames, converted, where_fields = _select(model, tuple(where))
+def _read[M: models.Model](
+    model: type[M], where: dict, one: bool, for_update: bool = False
+) -> list[M]:
+    sql, attnames, converted, where_fields = _select(model, tuple(where), for_update)
     params = _params([], where_fields, [], list(where.values()))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
