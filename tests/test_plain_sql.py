@@ -149,3 +149,10 @@ def test_a_read_for_update_locks_the_row_until_the_transaction_ends(work):
             assert read.job_id == "job-locked"
             assert other.submit(try_to_lock).result() == "refused"
         assert other.submit(try_to_lock).result() == "locked it"
+
+
+def test_delete_many_removes_exactly_the_rows_it_names(work):
+    gone, kept = work("job-gone"), work("job-kept")
+    plain_sql.delete_many(Worker, ["id"], [[gone.pk], [gone.pk + 10**9]])
+    assert not Worker.objects.filter(pk=gone.pk).exists()
+    assert Worker.objects.filter(pk=kept.pk).exists()

@@ -292,12 +292,11 @@ def _reserve_locked(
     """One transaction: lock the usage rows in order, check, write the reservations."""
     resources = sorted(deltas)
     with transaction.atomic():
-        usages = {
-            usage.resource: usage
-            for usage in QuotaUsage.objects.select_for_update()
-            .filter(project_id=project_id, resource__in=resources)
-            .order_by("resource")
-        }
+        locked = (
+            plain_sql.by_key(QuotaUsage, {"project": project_id, "resource": r}, for_update=True)
+            for r in resources  # in resource order, as every locker of usage rows
+        )
+        usages = {usage.resource: usage for usage in locked if usage is not None}
         missing = [resource for resource in resources if resource not in usages]
         if missing:
             return _Missing(missing)
@@ -418,17 +417,21 @@ def over_quota_message(error: exceptions.QuotaError) -> str:
 
 def _finish_locked(reservation_ids: list[str], apply_in_use: bool) -> None:
     with transaction.atomic():
-        # Each reservation with its usage row, both locked, in resource order (as reserve
-        # locks usages): one query.
-        reservations = list(
-            Reservation.objects.select_for_update()
-            .select_related("usage")
-            .filter(id__in=reservation_ids)
-            .order_by("resource", "id")
+        # The reservations locked in id order, then their usage rows in resource order (as
+        # reserve locks them), each a read by key.
+        found = (
+            plain_sql.by_key(Reservation, {"id": rid}, for_update=True)
+            for rid in sorted(reservation_ids)
         )
+        reservations = sorted((r for r in found if r), key=lambda r: (r.resource, str(r.id)))
         if not reservations:
             return  # already committed, rolled back or expired
-        usages = {r.usage_id: r.usage for r in reservations}
+        usages: dict[int, QuotaUsage] = {}
+        for reservation in reservations:
+            if reservation.usage_id not in usages:
+                usages[reservation.usage_id] = plain_sql.by_key(
+                    QuotaUsage, {"id": reservation.usage_id}, for_update=True
+                )
         for reservation in reservations:
             usage = usages[reservation.usage_id]
             if reservation.delta > 0:
@@ -436,7 +439,7 @@ def _finish_locked(reservation_ids: list[str], apply_in_use: bool) -> None:
             if apply_in_use:
                 usage.in_use = max(0, usage.in_use + reservation.delta)
         _save_usages(list(usages.values()), ["in_use", "reserved"])
-        Reservation.objects.filter(id__in=[r.id for r in reservations]).delete()
+        plain_sql.delete_many(Reservation, ["id"], [[r.id] for r in reservations])
         nudge({r.project_id for r in reservations})
 
 
