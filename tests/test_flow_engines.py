@@ -88,3 +88,13 @@ def test_each_thread_builds_its_own_flow():
     with ThreadPoolExecutor(1) as other:
         theirs = other.submit(echo_then_check).result()
     assert theirs is not echo_then_check()
+
+
+def test_a_flow_built_once_still_refuses_a_store_that_lacks_an_input():
+    from taskflow.exceptions import MissingDependencies
+
+    flows.load(echo_then_check(), {"value": "ok", "refuse": False}).run()
+    with pytest.raises(MissingDependencies, match="value"):
+        flows.load(echo_then_check(), {"refuse": False}).run()
+    with pytest.raises(MissingDependencies, match="value"):  # and again: a refusal is not kept
+        flows.load(echo_then_check(), {"refuse": False}).run()

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from agent import rpcapi as volume_rpcapi
 from core.cinder import cleanable, exceptions, messages, quota
-from core.cinder.models import Snapshot, Volume, new_request_id
-from core.kernel import events, flows
+from core.cinder.models import Snapshot, Volume, VolumeType, new_request_id
+from core.kernel import events, flows, plain_sql
 from core.kernel.hosts import extract_host
 from core.kernel.models import Service
 from core.kernel.recorder import FlowRecorder
@@ -84,7 +84,12 @@ def create(
         engine, volume_id=volume_id, project_id=context["project_id"], flow="api", keep=created
     ):
         engine.run()
-    return Volume.objects.select_related("volume_type").get(id=volume_id)
+    # Reads by key: the volume the flow made, and its type for the answer.
+    volume = Volume.objects.by_id(volume_id)
+    if volume is None:  # deleted since the flow made it
+        raise exceptions.VolumeNotFound(volume_id=volume_id)
+    volume.volume_type = plain_sql.by_key(VolumeType, {"id": volume.volume_type_id})
+    return volume
 
 
 # -- lookups -------------------------------------------------------------------

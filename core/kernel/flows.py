@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
@@ -189,18 +190,27 @@ class RunOnlyStorage(storage.Storage):
         return original_atom_detail.update(atom_detail)
 
 
-# The compiler of each flow built by ``built_once``: it keeps its compilation (frozen).
-_COMPILERS: "weakref.WeakKeyDictionary[object, PatternCompiler]" = weakref.WeakKeyDictionary()
+@dataclass
+class _Built:
+    """What every engine of a flow built once shares: its compiler (which keeps the
+    compilation, frozen) and the sets of store names it was validated with."""
+
+    compiler: PatternCompiler
+    validated: set[frozenset] = field(default_factory=set)
+
+
+_BUILT: "weakref.WeakKeyDictionary[object, _Built]" = weakref.WeakKeyDictionary()
 
 
 def built_once[F](build: Callable[[], F]) -> Callable[[], F]:
     """``build``, run once per thread: every later call in the thread returns the same flow,
-    and every engine loaded with it shares its compilation. Only for flows whose tasks keep
-    nothing of a run (what a run needs comes from its store, what it makes goes back there),
-    as Cinder's API and scheduler flows take no constructor arguments. Taskflow's compiler
-    builds networkx graphs of the flow for every engine, a fifth of a short flow's engine
-    time; one thread runs one engine at a time, so a thread's flow is never run twice at
-    once (a task's progress listeners are registered on the task while it runs)."""
+    and every engine loaded with it shares its compilation and validation. Only for flows
+    whose tasks keep nothing of a run (what a run needs comes from its store, what it makes
+    goes back there), as Cinder's API and scheduler flows take no constructor arguments.
+    Taskflow's compiler builds networkx graphs of the flow for every engine, a fifth of a
+    short flow's engine time; one thread runs one engine at a time, so a thread's flow is
+    never run twice at once (a task's progress listeners are registered on the task while
+    it runs)."""
     local = threading.local()
 
     @functools.wraps(build)
@@ -208,7 +218,7 @@ def built_once[F](build: Callable[[], F]) -> Callable[[], F]:
         flow = getattr(local, "flow", None)
         if flow is None:
             flow = local.flow = build()
-            _COMPILERS[flow] = PatternCompiler(flow)
+            _BUILT[flow] = _Built(PatternCompiler(flow))
         return flow
 
     return once
@@ -216,11 +226,25 @@ def built_once[F](build: Callable[[], F]) -> Callable[[], F]:
 
 class RunOnlyEngine(SerialActionEngine):
     """Taskflow's serial engine (the one ``taskflow.engines.load`` picks by default),
-    keeping its run in :class:`RunOnlyStorage`; a flow built once compiles once."""
+    keeping its run in :class:`RunOnlyStorage`; a flow built once compiles once, and is
+    validated once per set of store names."""
 
-    def __init__(self, flow, flow_detail, backend, options) -> None:
+    def __init__(self, flow, flow_detail, backend, options, store_names=frozenset()) -> None:
         super().__init__(flow, flow_detail, backend, options)
-        self._compiler = _COMPILERS.get(flow, self._compiler)
+        self._built = _BUILT.get(flow)
+        self._store_names = store_names
+        if self._built is not None:
+            self._compiler = self._built.compiler
+
+    def validate(self) -> None:
+        """Taskflow's check that every task's inputs are in the store or made by a task
+        before it: for the same flow and the same store names it finds the same."""
+        if self._built is not None and self._store_names in self._built.validated:
+            self._validated = True
+            return
+        super().validate()
+        if self._built is not None:
+            self._built.validated.add(self._store_names)
 
     @cached_property
     def storage(self) -> RunOnlyStorage:
@@ -232,7 +256,8 @@ class RunOnlyEngine(SerialActionEngine):
 
 def load(flow, store: dict) -> RunOnlyEngine:
     """A taskflow engine for one run of ``flow`` with ``store``."""
-    engine = RunOnlyEngine(flow, persistence_utils.create_flow_detail(flow), _RUN_ONLY, {})
+    detail = persistence_utils.create_flow_detail(flow)
+    engine = RunOnlyEngine(flow, detail, _RUN_ONLY, {}, frozenset(store or ()))
     if store:
         engine.storage.inject(store)
     return engine
