@@ -34,6 +34,12 @@ def _insert(model: type[models.Model]):
     return sql, fields
 
 
+def _equal(fields) -> str:
+    """The WHERE clause: each field's column equal to a parameter."""
+    quote = connection.ops.quote_name
+    return " AND ".join(f"{quote(f.column)} = %s" for f in fields)
+
+
 @cache
 def _select(model: type[models.Model], where: tuple[str, ...], for_update: bool = False):
     """The SELECT of every concrete column by equality on ``where`` (locking the rows if
@@ -46,7 +52,7 @@ def _select(model: type[models.Model], where: tuple[str, ...], for_update: bool 
     sql = "SELECT {} FROM {} WHERE {}".format(
         ", ".join(quote(f.column) for f in meta.concrete_fields),
         quote(meta.db_table),
-        " AND ".join(f"{quote(f.column)} = %s" for f in where_fields),
+        _equal(where_fields),
     )
     if for_update and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
@@ -115,7 +121,7 @@ def _update(model: type[models.Model], where: tuple[str, ...], columns: tuple[st
     sql = "UPDATE {} SET {} WHERE {}".format(
         quote(model._meta.db_table),
         ", ".join(f"{quote(f.column)} = %s" for f in set_fields),
-        " AND ".join(f"{quote(f.column)} = %s" for f in where_fields),
+        _equal(where_fields),
     )
     return sql, set_fields, where_fields
 
@@ -157,9 +163,7 @@ def update_many(
 def _delete(model: type[models.Model], where: tuple[str, ...]):
     fields = [model._meta.get_field(name) for name in where]
     quote = connection.ops.quote_name
-    sql = "DELETE FROM {} WHERE {}".format(
-        quote(model._meta.db_table), " AND ".join(f"{quote(f.column)} = %s" for f in fields)
-    )
+    sql = f"DELETE FROM {quote(model._meta.db_table)} WHERE {_equal(fields)}"
     return sql, fields
 
 
