@@ -9,6 +9,7 @@ simulated volume group; Cinder's brick parses them back.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -101,15 +102,9 @@ def report(
             return reply.fail(f"Unrecognised field: {column}", EINVALID_CMD_LINE)
         chosen.append(fields[column])
     opts = invocation.options
-    units = str(opts.get("--units", "h"))
-    suffix = not opts.get("--nosuffix")
-    table = []
-    for row in rows:
-        cells = []
-        for f in chosen:
-            value = row.get(f.key, "")
-            cells.append(_format_size(value, units, suffix) if f.kind == "size" else str(value))
-        table.append(cells)
+    size = _size_format(str(opts.get("--units", "h")), not opts.get("--nosuffix"))
+    cells_of = [(f.key, size if f.kind == "size" else str) for f in chosen]
+    table = [[form(row.get(key, "")) for key, form in cells_of] for row in rows]
     headings = [f.heading for f in chosen]
     separator = opts.get("--separator")
     lines: list[list[str]] = ([] if opts.get("--noheadings") else [headings]) + table
@@ -126,24 +121,32 @@ def report(
     return reply
 
 
-def _format_size(size_bytes: object, units: str, suffix: bool) -> str:
-    size = float(size_bytes)  # type: ignore[arg-type]
+def _size_format(units: str, suffix: bool) -> Callable[[object], str]:
+    """How one report lays out its sizes (bytes in, text out) in ``units``: decided once per
+    report, as a whole-group ``lvs`` lays out hundreds of them."""
     if units in "hH":
         base = 1024 if units == "h" else 1000
         letters = "bkmgtpe" if units == "h" else "BKMGTPE"
-        index = 0
-        while index < len(letters) - 1 and size >= base:
-            size /= base
-            index += 1
-        return f"{size:.2f}" + (letters[index] if suffix else "")
+
+        def human(size_bytes: object) -> str:
+            size = float(size_bytes)  # type: ignore[arg-type]
+            index = 0
+            while index < len(letters) - 1 and size >= base:
+                size /= base
+                index += 1
+            return f"{size:.2f}" + (letters[index] if suffix else "")
+
+        return human
+    if units.lower() == "s":
+        sectors = "S" if suffix else ""
+        return lambda size_bytes: str(int(float(size_bytes) // SECTOR)) + sectors  # type: ignore[arg-type]
+    end = units if suffix else ""
     # LVM: lower-case units are powers of 1024, upper-case ones powers of 1000.
-    power = "bkmgtpe".index(units.lower()) if units.lower() != "s" else None
-    if power is None:
-        return str(int(size // SECTOR)) + ("S" if suffix else "")
-    base = 1024 if units.islower() else 1000
-    value = size / base**power
-    text = str(int(value)) if power == 0 else f"{value:.2f}"
-    return text + (units if suffix else "")
+    power = "bkmgtpe".index(units.lower())
+    divisor = (1024 if units.islower() else 1000) ** power
+    if power == 0:
+        return lambda size_bytes: str(int(float(size_bytes))) + end  # type: ignore[arg-type]
+    return lambda size_bytes: f"{float(size_bytes) / divisor:.2f}" + end  # type: ignore[arg-type]
 
 
 def lv_attr(lv: LogicalVolume, lvs: dict[str, LogicalVolume]) -> str:

@@ -184,6 +184,37 @@ def test_lvs_and_vgs_lay_out_their_answers_as_lvm_does(vg, run):
     assert vgs.stdout == f"  cinder-volumes:2.00:1.00:1:{vg.info()['uuid']}\n"
 
 
+@pytest.mark.parametrize(
+    ("units", "suffix", "size"),
+    [
+        ([], True, "1.50g"),  # human-readable, powers of 1024, by default
+        (["--units", "H"], True, "1.61G"),  # human-readable, powers of 1000
+        (["--units", "m"], True, "1536.00m"),
+        (["--units", "M"], False, "1610.61"),
+        (["--units", "b"], True, "1610612736b"),
+        (["--units", "s"], True, "3145728S"),
+        (["--units", "s"], False, "3145728"),
+    ],
+)
+def test_lvs_lays_out_sizes_in_the_units_asked_for(vg, run, units, suffix, size):
+    lvcreate(run, "volume-a", "1536m")
+
+    lvs = run(
+        [
+            *LVM,
+            "lvs",
+            "--noheadings",
+            *units,
+            "-o",
+            "lv_name,lv_size",
+            *([] if suffix else ["--nosuffix"]),
+            f"{VG}/volume-a",
+        ]
+    )
+
+    assert lvs.stdout.split() == ["volume-a", size]
+
+
 def test_usage_sums_up_the_group_for_a_dashboard(vg, run):
     lvcreate(run, "volume-a", "1g")
 
