@@ -1,6 +1,9 @@
 """Builds a backend's driver from its configuration and the agent options."""
 
 import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
@@ -11,7 +14,7 @@ from agent.storage.lvm import LVMConfig, LVMDriver
 from agent.storage.runner import RealRunner
 from agent.storage.simulated import SimulatedRunner
 from agent.storage.simvg import SimulatedVolumeGroup
-from core.kernel import plain_sql
+from core.kernel import flows, plain_sql
 from core.kernel.hosts import backend_parts
 from core.kernel.recorder import record_command
 
@@ -50,7 +53,54 @@ def volumes_dir(config: BackendConfig):
     return data_dir(config) / "volumes"
 
 
+@dataclass
+class _Kept:
+    fingerprint: tuple
+    driver: LVMDriver
+    flows: dict = field(default_factory=dict)
+
+
+_kept = threading.local()
+
+
+def _kept_drivers() -> dict[tuple[str, str], _Kept]:
+    return _kept.__dict__.setdefault("drivers", {})
+
+
 def driver_for(config: BackendConfig) -> LVMDriver:
+    """The backend's driver, kept by each thread as a cinder-volume service keeps its one
+    driver (LVM's version asked once, the stats between reports): built again only when the
+    backend's row, or an option it depends on, changed, so an edit counts from the next job."""
+    key = (config.host, config.backend_name)
+    seen = _fingerprint(config)
+    kept = _kept_drivers().get(key)
+    if kept is None or kept.fingerprint != seen:
+        kept = _kept_drivers()[key] = _Kept(seen, _build(config))
+    return kept.driver
+
+
+def kept_flow[F](driver: LVMDriver, name: tuple, build: Callable[[], F]) -> F:
+    """The flow ``name`` for ``driver``, built (and compiled) once while the driver is kept:
+    its tasks hold only the driver and the host, so every run loads the same flow with its
+    own store. The flows go with the driver when a changed row replaces it; a driver this
+    thread does not keep gets a new flow each time."""
+    kept = next((k for k in _kept_drivers().values() if k.driver is driver), None)
+    if kept is None:
+        return build()
+    flow = kept.flows.get(name)
+    if flow is None:
+        flow = kept.flows[name] = flows.compiled_once(build())
+    return flow
+
+
+def _fingerprint(config: BackendConfig) -> tuple:
+    row = tuple(getattr(config, field.attname) for field in config._meta.concrete_fields)
+    # The options the driver, its data folder and its allowlist are made from, too.
+    made_from = ("VOLUME_CLEAR", "VOLUME_CLEAR_SIZE", "VAR_DIR", "AGENT_DATA_DIR")
+    return (*row, *(getattr(settings, name) for name in made_from))
+
+
+def _build(config: BackendConfig) -> LVMDriver:
     lvm = LVMConfig(
         volume_group=config.volume_group,
         lvm_type=config.lvm_type,

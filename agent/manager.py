@@ -21,7 +21,7 @@ from agent import (
     revert_flow,
     snapshot_flow,
 )
-from agent.drivers import backend_config, driver_for
+from agent.drivers import backend_config, driver_for, kept_flow
 from agent.flows import OnFailureRescheduleTask, get_flow
 from agent.reports import publish_capabilities
 from core.cinder import cleanable
@@ -46,7 +46,11 @@ def create_volume(
         "filter_properties": filter_properties,
         "volume_id": volume_id,
     }
-    flow = get_flow(driver, host, on_reschedule=lambda: publish_capabilities(host, driver))
+    flow = kept_flow(
+        driver,
+        ("create", host),
+        lambda: get_flow(driver, host, on_reschedule=lambda: publish_capabilities(host, driver)),
+    )
     engine = flows.load(flow, store)
     attempt = (filter_properties.get("retry") or {}).get("num_attempts", 1)
     with FlowRecorder(
@@ -91,9 +95,8 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
         return False
     volume = Volume.objects.get(id=volume_id)
     driver = driver_for(backend_config(host))
-    engine = flows.load(
-        delete_flow.get_flow(driver, host), {"volume_id": volume_id, "cascade": cascade}
-    )
+    flow = kept_flow(driver, ("delete", host), lambda: delete_flow.get_flow(driver, host))
+    engine = flows.load(flow, {"volume_id": volume_id, "cascade": cascade})
     with FlowRecorder(
         engine,
         **recorded_as(context, volume_id, "delete"),

@@ -217,11 +217,17 @@ def built_once[F](build: Callable[[], F]) -> Callable[[], F]:
     def once() -> F:
         flow = getattr(local, "flow", None)
         if flow is None:
-            flow = local.flow = build()
-            _BUILT[flow] = _Built(PatternCompiler(flow))
+            flow = local.flow = compiled_once(build())
         return flow
 
     return once
+
+
+def compiled_once[F](flow: F) -> F:
+    """Mark ``flow`` as built once (see :func:`built_once`) by a caller that keeps it itself:
+    every engine loaded with it shares its compilation and validation."""
+    _BUILT[flow] = _Built(PatternCompiler(flow))
+    return flow
 
 
 class RunOnlyEngine(SerialActionEngine):
