@@ -79,17 +79,17 @@ def driver_for(config: BackendConfig) -> LVMDriver:
     return kept.driver
 
 
-def kept_flow[F](driver: LVMDriver, name: tuple, build: Callable[[], F]) -> F:
-    """The flow ``name`` for ``driver``, built (and compiled) once while the driver is kept:
-    its tasks hold only the driver and the host, so every run loads the same flow with its
+def kept_flow[F](driver: LVMDriver, host: str, build: Callable[[LVMDriver, str], F]) -> F:
+    """``build(driver, host)``, built (and compiled) once while the driver is kept: a manager
+    flow's tasks hold only the driver and the host, so every run loads the same flow with its
     own store. The flows go with the driver when a changed row replaces it; a driver this
     thread does not keep gets a new flow each time."""
     kept = next((k for k in _kept_drivers().values() if k.driver is driver), None)
     if kept is None:
-        return build()
-    flow = kept.flows.get(name)
+        return build(driver, host)
+    flow = kept.flows.get((build, host))
     if flow is None:
-        flow = kept.flows[name] = flows.compiled_once(build())
+        flow = kept.flows[(build, host)] = flows.compiled_once(build(driver, host))
     return flow
 
 

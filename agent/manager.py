@@ -46,11 +46,7 @@ def create_volume(
         "filter_properties": filter_properties,
         "volume_id": volume_id,
     }
-    flow = kept_flow(
-        driver,
-        ("create", host),
-        lambda: get_flow(driver, host, on_reschedule=lambda: publish_capabilities(host, driver)),
-    )
+    flow = kept_flow(driver, host, _create_flow)
     engine = flows.load(flow, store)
     attempt = (filter_properties.get("retry") or {}).get("num_attempts", 1)
     with FlowRecorder(
@@ -76,6 +72,11 @@ def create_volume(
     return False
 
 
+def _create_flow(driver, host: str):
+    """The manager's create flow; a reschedule first reports the backend's capabilities."""
+    return get_flow(driver, host, on_reschedule=lambda: publish_capabilities(host, driver))
+
+
 def recorded_as(context: dict, volume_id: str, operation: str) -> dict:
     """A migration's destination is created and deleted on the volume it moves: its runs
     are recorded on that volume's page, under the request that moves it."""
@@ -95,7 +96,7 @@ def delete_volume(context: dict, host: str, volume_id: str, cascade: bool = Fals
         return False
     volume = Volume.objects.get(id=volume_id)
     driver = driver_for(backend_config(host))
-    flow = kept_flow(driver, ("delete", host), lambda: delete_flow.get_flow(driver, host))
+    flow = kept_flow(driver, host, delete_flow.get_flow)
     engine = flows.load(flow, {"volume_id": volume_id, "cascade": cascade})
     with FlowRecorder(
         engine,
@@ -121,7 +122,7 @@ def extend_volume(
         return
     driver = driver_for(backend_config(host))
     store = {"volume_id": volume_id, "new_size": new_size, "reservations": reservations}
-    run_operation("extend", extend_flow.get_flow(driver, host), store, context, host, volume_id)
+    run_operation("extend", extend_flow.get_flow, driver, store, context, host, volume_id)
     publish_capabilities(host, driver)
 
 
@@ -131,7 +132,7 @@ def revert_to_snapshot(context: dict, host: str, volume_id: str, snapshot_id: st
         return
     driver = driver_for(backend_config(host))
     store = {"volume_id": volume_id, "snapshot_id": snapshot_id}
-    run_operation("revert", revert_flow.get_flow(driver, host), store, context, host, volume_id)
+    run_operation("revert", revert_flow.get_flow, driver, store, context, host, volume_id)
     publish_capabilities(host, driver)
 
 
@@ -158,7 +159,7 @@ def retype(
         "reservations": reservations,
         "old_reservations": old_reservations,
     }
-    if run_operation("retype", retype_flow.get_flow(driver, host), store, context, host, volume_id):
+    if run_operation("retype", retype_flow.get_flow, driver, store, context, host, volume_id):
         moving = Volume.objects.filter(id=volume_id, status="retyping", migration_status="starting")
         if moving.exists():
             move = {
@@ -193,8 +194,9 @@ def _migrate(context, host, driver, volume_id, target, force_host_copy, move: di
         "force_host_copy": force_host_copy,
         "move": move,
     }
-    flow = migrate_flow.get_flow(driver, host)
-    return run_operation(move["operation"], flow, store, context, host, volume_id)
+    return run_operation(
+        move["operation"], migrate_flow.get_flow, driver, store, context, host, volume_id
+    )
 
 
 def update_migrated_volume(
@@ -224,19 +226,20 @@ def update_migrated_volume(
         "new_volume_id": new_volume_id,
         "move": move,
     }
-    flow = migrate_flow.get_completion_flow(driver, host)
-    run_operation(move["operation"], flow, store, context, host, volume_id)
+    completion = migrate_flow.get_completion_flow
+    run_operation(move["operation"], completion, driver, store, context, host, volume_id)
     publish_capabilities(host, driver)
 
 
 def run_operation(
-    operation: str, flow, store: dict, context: dict, host: str, volume_id: str
+    operation: str, build, driver, store: dict, context: dict, host: str, volume_id: str
 ) -> bool:
-    """Run a manager flow of an operation after the create, recorded under the request;
-    False if it failed (its tasks' reverts have set the volume's ending)."""
+    """Run the manager flow ``build`` makes for ``driver`` (kept with it) of an operation
+    after the create, recorded under the request; False if it failed (its tasks' reverts
+    have set the volume's ending)."""
     try:
         run_recorded(
-            flow,
+            kept_flow(driver, host, build),
             {"context": context, **store},  # the context's pace holds each task when teaching
             volume_id=volume_id,
             project_id=context["project_id"],
@@ -259,7 +262,7 @@ def create_snapshot(context: dict, host: str, snapshot_id: str) -> None:
     snapshot = Snapshot.objects.get(id=snapshot_id)
     try:
         run_recorded(
-            snapshot_flow.get_flow(driver_for(backend_config(host)), host),
+            kept_flow(driver_for(backend_config(host)), host, snapshot_flow.get_flow),
             {"context": context, "snapshot_id": snapshot_id},
             volume_id=snapshot.volume_id,
             project_id=snapshot.project_id,

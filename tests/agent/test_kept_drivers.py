@@ -26,7 +26,7 @@ def reported(host: str) -> dict:
 
 def delete_flow_of(host: str):
     driver = driver_for(backend_config(host))
-    return kept_flow(driver, ("delete", host), lambda: delete_flow.get_flow(driver, host))
+    return kept_flow(driver, host, delete_flow.get_flow)
 
 
 def test_jobs_share_a_backends_driver_and_flows_until_its_row_changes(backend):
@@ -60,7 +60,7 @@ def test_a_driver_not_kept_gets_a_new_flow_each_time(backend):
     BackendConfig.objects.filter(host=backend.split("@")[0]).update(reserved_percentage=7)
     driver_for(backend_config(backend))  # replaces the kept driver
 
-    first = kept_flow(driver, ("delete", backend), lambda: delete_flow.get_flow(driver, backend))
-    again = kept_flow(driver, ("delete", backend), lambda: delete_flow.get_flow(driver, backend))
+    first = kept_flow(driver, backend, delete_flow.get_flow)
+    again = kept_flow(driver, backend, delete_flow.get_flow)
 
     assert first is not again
