@@ -4,9 +4,11 @@ Run from the repository root: ``python bench/profile_create.py [--count 50] [--v
 It migrates and seeds a fresh database under ``--var`` (SQLite unless ``DATABASE_URL`` is
 set), starts the embedded Redis, then for each create: ``POST /v3/{project}/volumes``
 through Django's test client (the API flow in the request), then the scheduler's job and the
-agent's job taken off their RQ queues and performed here. Per stage it reports the median
-CPU time (``time.process_time``) and SQL statements; ``--profile STAGE`` prints a cProfile
-of that stage (``api``, ``scheduler`` or ``agent``).
+agent's job taken off their RQ queues and performed here, then whatever those cast to the
+scheduler (``reports``: capability reports). ``--deletes`` then deletes every volume made,
+the same way (``api-delete``, ``agent-delete``, ``reports-delete``). Per stage it reports the
+median CPU time (``time.process_time``) and SQL statements; ``--profile STAGE`` prints a
+cProfile of that stage.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ sys.path.insert(0, str(BASE))
 sys.path.insert(0, str(BASE / "bench"))
 
 from bench_api import password_auth  # noqa: E402
+
+STAGES = ("api", "scheduler", "agent", "reports", "api-delete", "agent-delete", "reports-delete")
 
 
 def prepare(var: str) -> None:
@@ -56,8 +60,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--var", default="var/h-prof")
-    parser.add_argument("--profile", choices=("api", "scheduler", "agent"))
-    parser.add_argument("--sql", choices=("api", "scheduler", "agent"), help="print its SQL")
+    parser.add_argument("--deletes", action="store_true", help="then delete every volume made")
+    parser.add_argument("--profile", choices=STAGES)
+    parser.add_argument("--sql", choices=STAGES, help="print its SQL")
     parser.add_argument("--sort", default="tottime", help="the profile's order (cumulative...)")
     parser.add_argument("--lines", type=int, default=25, help="the profile's rows")
     parser.add_argument("--dump", help="also save the profile here (for pstats)")
@@ -99,6 +104,18 @@ def main() -> int:
             job.perform()
         client = Client(SERVER_NAME="127.0.0.1")
 
+        def served(suffix: str) -> None:
+            """Perform what one request queued: the scheduler's jobs, the agents' jobs, then
+            what those cast to the scheduler (capability reports)."""
+            for job in drain(SCHEDULER_QUEUE):
+                measured("scheduler" + suffix, job.perform)
+            for config in BackendConfig.objects.all():
+                for job in drain(f"volume.{config.service_host}"):
+                    measured("agent" + suffix, job.perform)
+            for job in drain(SCHEDULER_QUEUE):
+                measured("reports" + suffix, job.perform)
+            events.flush()
+
         def login(name: str) -> tuple[dict, str]:
             password = os.environ[f"CINDERLAB_{name.upper()}_PASSWORD"]
             body = password_auth(name, password, "demo")
@@ -117,11 +134,13 @@ def main() -> int:
         )
         assert answer.status_code == 200, answer.content
         headers, project = login("demo")
-        stages = {"api": [], "scheduler": [], "agent": []}
+        stages: dict[str, list] = {"api": [], "scheduler": [], "agent": []}
+        made: list[str] = []
         profiler = cProfile.Profile() if args.profile else None
         statements: dict[str, list[str]] = {}
 
         def measured(stage: str, func) -> None:
+            stages.setdefault(stage, [])
             reset_queries()  # Django keeps the last 9,000: a full log counts none
             with CaptureQueriesContext(connection) as queries:
                 if profiler and stage == args.profile:
@@ -145,23 +164,31 @@ def main() -> int:
                     headers=headers,
                 )
                 assert answer.status_code == 202, answer.content
+                made.append(answer.json()["volume"]["id"])
 
             measured("api", post)
-            for job in drain(SCHEDULER_QUEUE):
-                measured("scheduler", job.perform)
-            for config in BackendConfig.objects.all():
-                for job in drain(f"volume.{config.service_host}"):
-                    measured("agent", job.perform)
-            events.flush()
+            served("")
+        for volume_id in made if args.deletes else ():
+
+            def delete(volume_id=volume_id) -> None:
+                answer = client.delete(f"/v3/{project}/volumes/{volume_id}", headers=headers)
+                assert answer.status_code == 202, answer.content
+
+            measured("api-delete", delete)
+            served("-delete")
         warm = args.count // 5
-        print(f"{args.count} creates, medians after the first {warm}:")
+        done = "creates and deletes" if args.deletes else "creates"
+        print(f"{args.count} {done}, medians after the first {warm}:")
         total = 0.0
         for stage, values in stages.items():
-            cpu = statistics.median(v[0] for v in values[warm:])
-            sql = statistics.median(v[1] for v in values[warm:])
+            values = values[warm:] or values
+            if not values:
+                continue
+            cpu = statistics.median(v[0] for v in values)
+            sql = statistics.median(v[1] for v in values)
             total += cpu
-            print(f"  {stage:<10} {cpu:6.1f} ms CPU  {sql:4.0f} SQL statements")
-        print(f"  {'total':<10} {total:6.1f} ms CPU")
+            print(f"  {stage:<14} {cpu:6.1f} ms CPU  {sql:4.0f} SQL statements")
+        print(f"  {'total':<14} {total:6.1f} ms CPU")
         if args.sql:
             print(f"\nThe last {args.sql} stage's SQL:")
             for sql in statements[args.sql]:
